@@ -46,4 +46,10 @@ d = { 'settings': { 'branch': 'main',
                              'fer_nb.data.quarantine': ('data.html#quarantine', 'fer_nb/data.py'),
                              'fer_nb.data.subset': ('data.html#subset', 'fer_nb/data.py'),
                              'fer_nb.data.test_parts': ('data.html#test_parts', 'fer_nb/data.py'),
-                             'fer_nb.data.train_val_split': ('data.html#train_val_split', 'fer_nb/data.py')}}}
+                             'fer_nb.data.train_val_split': ('data.html#train_val_split', 'fer_nb/data.py')},
+            'fer_nb.faces': { 'fer_nb.faces.draw_face': ('faces.html#draw_face', 'fer_nb/faces.py'),
+                              'fer_nb.faces.load_data': ('faces.html#load_data', 'fer_nb/faces.py'),
+                              'fer_nb.faces.show_images': ('faces.html#show_images', 'fer_nb/faces.py'),
+                              'fer_nb.faces.stroke': ('faces.html#stroke', 'fer_nb/faces.py'),
+                              'fer_nb.faces.synthetic_data': ('faces.html#synthetic_data', 'fer_nb/faces.py'),
+                              'fer_nb.faces.synthetic_faces': ('faces.html#synthetic_faces', 'fer_nb/faces.py')}}}

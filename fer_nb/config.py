@@ -6,20 +6,20 @@
 __all__ = ['MODES', 'MODEL_DIRS', 'in_colab', 'devices', 'has_accelerator', 'get_mode', 'results_root', 'cache_dir', 'set_seed',
            'backend_report', 'Config', 'get_config']
 
-# %% ../nbs/00_config.ipynb #22137381
+# %% ../nbs/00_config.ipynb #87d40098
 import os, sys, random, importlib.util
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/00_config.ipynb #4a30e804
+# %% ../nbs/00_config.ipynb #e6cc0e3b
 MODES = ('quick', 'full')
 
 def in_colab() -> bool:
     "True when running inside Google Colab."
     return importlib.util.find_spec('google.colab') is not None
 
-# %% ../nbs/00_config.ipynb #d09c1095
+# %% ../nbs/00_config.ipynb #4cf5bb9e
 def devices() -> list:
     "Devices Keras can use, e.g. `['cpu:0']` or `['cuda:0']`."
     import keras
@@ -29,7 +29,7 @@ def has_accelerator() -> bool:
     "True when Keras sees a GPU or TPU."
     return any(not d.startswith('cpu') for d in devices())
 
-# %% ../nbs/00_config.ipynb #662bb9ef
+# %% ../nbs/00_config.ipynb #cab86b0d
 def get_mode(mode:str|None=None # 'quick', 'full', or None for `FER_NB_MODE`, else auto
             ) -> tuple[str, str]:
     "Resolve the run mode; return `(mode, why)`."
@@ -42,7 +42,7 @@ def get_mode(mode:str|None=None # 'quick', 'full', or None for `FER_NB_MODE`, el
     if mode not in MODES: raise ValueError(f"mode={mode!r} is not one of {MODES}")
     return mode, 'set explicitly'
 
-# %% ../nbs/00_config.ipynb #b4c63314
+# %% ../nbs/00_config.ipynb #f94574a4
 MODEL_DIRS = {'custom_cnn': 'Custom_CNN_From_Scratch', 'custom_cnn_aug': 'Custom_CNN_With_Augmentation',
               'vgg16': 'VGG16_Transfer_Learning', 'resnet50v2': 'ResNet50_Transfer_Learning'}
 
@@ -56,20 +56,20 @@ def cache_dir() -> Path:
     "Where extracted data and decoded arrays are cached: `FER_NB_CACHE`, else `~/.cache/fer_nb`."
     return Path(os.environ.get('FER_NB_CACHE', '~/.cache/fer_nb')).expanduser()
 
-# %% ../nbs/00_config.ipynb #3d0e6491
+# %% ../nbs/00_config.ipynb #78ff0e84
 def set_seed(seed:int=42):
     "Seed Python, NumPy and Keras' backend."
     random.seed(seed); np.random.seed(seed)
     import keras
     keras.utils.set_random_seed(seed)
 
-# %% ../nbs/00_config.ipynb #55f4086f
+# %% ../nbs/00_config.ipynb #3cab972f
 def backend_report() -> str:
     "One line naming the Keras version, backend and devices."
     import keras
     return f"Keras {keras.__version__} · backend {keras.backend.backend()} · devices {', '.join(devices())}"
 
-# %% ../nbs/00_config.ipynb #08c665f2
+# %% ../nbs/00_config.ipynb #7ca1b2d2
 @dataclass
 class Config:
     "Settings of one course run; build it with `get_config`."
@@ -94,7 +94,7 @@ class Config:
         d.mkdir(parents=True, exist_ok=True)
         return d
 
-# %% ../nbs/00_config.ipynb #b5fd5535
+# %% ../nbs/00_config.ipynb #c900d024
 def get_config(mode:str|None=None, # 'quick', 'full' or None (see `get_mode`)
                root=None, # results folder (see `results_root`)
                seed:int=42, verbose:bool=True) -> Config:
