@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['COMMANDS', 'parser', 'main']
 
-# %% ../nbs/20_cli.ipynb #9a74e2b9
+# %% ../nbs/20_cli.ipynb #68fbe0a4
 import sys, json, argparse
 from pathlib import Path
 
-# %% ../nbs/20_cli.ipynb #02985ddf
+# %% ../nbs/20_cli.ipynb #4410927c
 def _data(a):
     "Find, extract, verify and count FER-2013."
     from fer_nb.data import find_dataset, load_fer
@@ -21,7 +21,7 @@ def _data(a):
     lines += [f"  {p['path']}: {p['reason']}" for p in d.problems]
     return out, '\n'.join(lines)
 
-# %% ../nbs/20_cli.ipynb #695f8f31
+# %% ../nbs/20_cli.ipynb #b482998e
 COMMANDS = {'data': _data}
 
 def parser() -> argparse.ArgumentParser:
@@ -33,7 +33,7 @@ def parser() -> argparse.ArgumentParser:
     for s in sub.choices.values(): s.add_argument('--json', action='store_true', help='print JSON for scripts')
     return p
 
-# %% ../nbs/20_cli.ipynb #1d8ba281
+# %% ../nbs/20_cli.ipynb #4fa51caf
 def _user_errors():
     from fer_nb.data import DatasetError
     return (DatasetError, FileNotFoundError, FileExistsError, ValueError)
