@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['COMMANDS', 'MODEL_NAMES', 'parser', 'main']
 
-# %% ../nbs/20_cli.ipynb #6320e21a
-import sys, json, argparse
+# %% ../nbs/20_cli.ipynb #5f64e834
+import sys, json, argparse, contextlib
 from pathlib import Path
 
-# %% ../nbs/20_cli.ipynb #ee246709
+# %% ../nbs/20_cli.ipynb #08b467dd
 def _data(a):
     "Find, extract, verify and count FER-2013."
     from fer_nb.data import find_dataset, load_fer
@@ -21,7 +21,7 @@ def _data(a):
     lines += [f"  {p['path']}: {p['reason']}" for p in d.problems]
     return out, '\n'.join(lines)
 
-# %% ../nbs/20_cli.ipynb #ca3664b3
+# %% ../nbs/20_cli.ipynb #d578b1b3
 def _cfg(a):
     from fer_nb.config import get_config
     return get_config(getattr(a, 'mode', None), getattr(a, 'out', None), verbose=not a.json)
@@ -58,7 +58,7 @@ def _bench(a):
     r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps)
     return r, f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}"
 
-# %% ../nbs/20_cli.ipynb #1339fdf6
+# %% ../nbs/20_cli.ipynb #c682fa25
 COMMANDS = {'data': _data, 'models': _models, 'train': _train, 'course': _course, 'bench': _bench}
 MODEL_NAMES = ('custom_cnn', 'custom_cnn_aug', 'vgg16', 'resnet50v2')
 
@@ -84,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
     for s in sub.choices.values(): s.add_argument('--json', action='store_true', help='print JSON for scripts')
     return p
 
-# %% ../nbs/20_cli.ipynb #9c2e6d11
+# %% ../nbs/20_cli.ipynb #992a748a
 def _user_errors():
     from fer_nb.data import DatasetError
     errs = (DatasetError, FileNotFoundError, FileExistsError, ValueError)
@@ -94,7 +94,8 @@ def _user_errors():
 def main(argv=None) -> int:
     "Run `fer-nb` with `argv` (default: the command line)."
     a = parser().parse_args(argv)
-    try: payload, text = COMMANDS[a.cmd](a)
+    try:  # with --json, stdout carries the JSON alone: progress and notes go to stderr
+        with contextlib.redirect_stdout(sys.stderr if a.json else sys.stdout): payload, text = COMMANDS[a.cmd](a)
     except _user_errors() as e:
         print(f"fer-nb {a.cmd}: {e}", file=sys.stderr); return 1
     print(json.dumps(payload, indent=1, default=str) if a.json else text)

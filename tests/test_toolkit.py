@@ -1,0 +1,102 @@
+"Training and evaluation toolkit: alignment, class weights, resume after interruption, artifacts, CLI train."
+import json, os, subprocess, sys
+import numpy as np, pytest
+from pathlib import Path
+import keras
+from fer_nb.config import Config
+from fer_nb.data import CLASSES
+from fer_nb.faces import synthetic_data
+from fer_nb.training import prepare, compile_model, fit, class_weights, StopAfter
+from fer_nb.evaluation import evaluate, check_alignment, AlignmentError
+from fer_nb.course import train, MODELS, model_info
+from conftest import real_source
+
+@pytest.fixture(scope='module')
+def sp():
+    return prepare(synthetic_data(20, 8), Config(train_per_class=None, test_per_class=None))
+
+def small():
+    return compile_model(keras.Sequential([keras.Input((48, 48, 1)), keras.layers.Rescaling(1/255), keras.layers.Conv2D(4, 3, activation='relu'),
+        keras.layers.MaxPooling2D(4), keras.layers.Flatten(), keras.layers.Dense(7, activation='softmax')]), lr=1e-3)
+
+def test_alignment_check_catches_a_shuffled_test_set(sp, tmp_path):
+    m = small(); fit(m, sp, tmp_path, epochs=2, verbose=0)
+    probs = np.asarray(m.predict(sp.x_test, verbose=0))
+    acc = float(m.evaluate(sp.x_test, np.eye(7)[sp.y_test], verbose=0)[1])
+    assert check_alignment(acc, sp.y_test, probs) == pytest.approx(acc, abs=2e-3)
+    # a predictor that is right 80% of the time: the same labels shuffled drop to about chance, and must be caught
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 7, 400); good = np.eye(7)[np.where(rng.random(400) < 0.8, y, (y + 1) % 7)]
+    acc = check_alignment(float((good.argmax(1) == y).mean()), y, good)
+    with pytest.raises(AlignmentError): check_alignment(acc, rng.permutation(y), good)
+
+def test_class_weights_balance_every_class():
+    y = np.repeat(np.arange(7), [100, 10, 100, 300, 120, 120, 80])
+    w = class_weights(y)
+    totals = [w[c]*n for c, n in enumerate(np.bincount(y))]
+    assert np.allclose(totals, totals[0]) and w[1] > w[3]
+
+def test_interrupted_training_resumes(sp, tmp_path):
+    with pytest.raises(KeyboardInterrupt): fit(small(), sp, tmp_path, epochs=5, verbose=0, callbacks=[StopAfter(3)])
+    hist, secs = fit(small(), sp, tmp_path, epochs=5, verbose=0)
+    assert len(hist['loss']) == 2 and len(secs) == 2
+    epochs = [int(l.split(',')[0]) for l in (tmp_path/'training_log.csv').read_text().split()[1:]]
+    assert epochs == [0, 1, 2, 3, 4] and not (tmp_path/'backup').exists()
+
+def test_evaluate_metrics_agree_and_artifacts_exist(sp, tmp_path):
+    m = small(); hist, _ = fit(m, sp, tmp_path, epochs=1, verbose=0)
+    r = evaluate(m, sp, tmp_path, 'x', hist)
+    cm = np.array(r['confusion_matrix'])
+    assert r['report']['accuracy'] == pytest.approx(r['test_accuracy']) == pytest.approx(np.trace(cm)/cm.sum())
+    assert cm.sum() == len(sp.y_test) and cm.shape == (7, 7)
+    assert r['macro_f1'] == pytest.approx(np.mean([r['report'][c]['f1-score'] for c in CLASSES]))
+    names = {'confusion_matrix', 'classification_report', 'roc_curves', 'predictions', 'training_curves', 'metrics', 'checkpoint', 'training_log'}
+    assert names <= set(r['artifacts']) and all(Path(p).stat().st_size > 0 for p in r['artifacts'].values())
+    assert json.loads((tmp_path/'metrics.json').read_text())['test_accuracy'] == r['test_accuracy']
+    assert 0 <= r['roc_auc']['macro'] <= 1
+
+def test_validation_is_not_augmented():
+    from fer_nb.augment import custom_cnn_aug
+    m = custom_cnn_aug(seed=0)
+    x = synthetic_data(2, 1).x_test[..., None]
+    assert np.allclose(np.asarray(m(x, training=False)), np.asarray(m(x, training=False)))
+
+def test_model_parameter_counts():
+    info = {n: model_info(n) for n in MODELS}
+    assert [info[n]['total'] for n in MODELS] == [22_813_703, 22_813_703, 40_934_215, 29_996_295]
+    assert [info[n]['trainable'] for n in MODELS] == [22_812_039, 22_812_039, 33_298_951, 22_779_527]
+
+def test_full_mode_without_weights_is_a_clear_error(monkeypatch):
+    from fer_nb.transfer import backbone, WeightsUnavailable
+    monkeypatch.setenv('KERAS_HOME', '/nonexistent-keras-home')
+    try: backbone('vgg16', 32, mode='full')
+    except WeightsUnavailable as e: assert 'FER_NB_WEIGHTS_DIR' in str(e) and '\n' not in str(e)
+    else: pytest.skip('ImageNet weights were downloadable here')
+
+def _cli(*args):
+    return subprocess.run([sys.executable, '-c', 'import sys; from fer_nb.cli import main; sys.exit(main())', *args],
+                          capture_output=True, text=True, timeout=900)
+
+def _consistent(r):
+    cm = np.array(r['confusion_matrix'])
+    assert r['report']['accuracy'] == pytest.approx(r['test_accuracy']) == pytest.approx(np.trace(cm)/cm.sum())
+    assert r['macro_f1'] == pytest.approx(r['report']['macro avg']['f1-score'])
+
+def test_cli_train_quick_synthetic(tmp_path, monkeypatch):
+    monkeypatch.delenv('FER2013_ZIP', raising=False); monkeypatch.delenv('FER2013_DIR', raising=False)
+    p = _cli('train', 'vgg16', '--mode', 'quick', '--epochs', '1', '--out', str(tmp_path/'r'), '--json')
+    assert p.returncode == 0, p.stderr[-2000:]
+    r = json.loads(p.stdout)
+    assert (r['model'], r['mode'], r['data']) == ('vgg16', 'quick', 'synthetic')
+    _consistent(r)
+    assert all(Path(v).exists() for v in r['artifacts'].values())
+
+@pytest.mark.skipif(not real_source(), reason='set FER2013_ZIP or FER2013_DIR to test on the real FER-2013')
+def test_cli_train_quick_on_real_data(tmp_path, real_cache, monkeypatch):
+    monkeypatch.setenv('FER_NB_CACHE', str(real_cache))
+    p = _cli('train', 'resnet50v2', '--mode', 'quick', '--data', real_source(), '--out', str(tmp_path/'r'), '--json')
+    assert p.returncode == 0, p.stderr[-2000:]
+    r = json.loads(p.stdout)
+    assert (r['data'], r['epochs_run']) == ('fer2013', 2)
+    _consistent(r)
+    assert set(r['test_parts']) == {'PublicTest', 'PrivateTest'}
