@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['COMMANDS', 'MODEL_NAMES', 'parser', 'main']
 
-# %% ../nbs/20_cli.ipynb #5f64e834
+# %% ../nbs/20_cli.ipynb #7da8bb8f
 import sys, json, argparse, contextlib
 from pathlib import Path
 
-# %% ../nbs/20_cli.ipynb #08b467dd
+# %% ../nbs/20_cli.ipynb #d83a1303
 def _data(a):
     "Find, extract, verify and count FER-2013."
     from fer_nb.data import find_dataset, load_fer
@@ -21,7 +21,7 @@ def _data(a):
     lines += [f"  {p['path']}: {p['reason']}" for p in d.problems]
     return out, '\n'.join(lines)
 
-# %% ../nbs/20_cli.ipynb #d578b1b3
+# %% ../nbs/20_cli.ipynb #8ca656a4
 def _cfg(a):
     from fer_nb.config import get_config
     return get_config(getattr(a, 'mode', None), getattr(a, 'out', None), verbose=not a.json)
@@ -58,7 +58,7 @@ def _bench(a):
     r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps)
     return r, f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}"
 
-# %% ../nbs/20_cli.ipynb #c682fa25
+# %% ../nbs/20_cli.ipynb #3160f24b
 COMMANDS = {'data': _data, 'models': _models, 'train': _train, 'course': _course, 'bench': _bench}
 MODEL_NAMES = ('custom_cnn', 'custom_cnn_aug', 'vgg16', 'resnet50v2')
 
@@ -84,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
     for s in sub.choices.values(): s.add_argument('--json', action='store_true', help='print JSON for scripts')
     return p
 
-# %% ../nbs/20_cli.ipynb #992a748a
+# %% ../nbs/20_cli.ipynb #4cb0bff9
 def _user_errors():
     from fer_nb.data import DatasetError
     errs = (DatasetError, FileNotFoundError, FileExistsError, ValueError)

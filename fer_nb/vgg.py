@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['block_table', 'transfer_augmentation', 'vgg16_model']
 
-# %% ../nbs/09_vgg16.ipynb #092b1755
+# %% ../nbs/09_vgg16.ipynb #e9ef24a5
 import pandas as pd
 import keras
 from keras import layers
 from .transfer import transfer_model
 from .augment import cnn_augmentation
 
-# %% ../nbs/09_vgg16.ipynb #5f0b0985
+# %% ../nbs/09_vgg16.ipynb #6e62feb1
 def block_table(model) -> pd.DataFrame:
     "Convolutions, filters, output size and parameters per block of a Keras VGG model."
     rows = {}
@@ -24,7 +24,7 @@ def block_table(model) -> pd.DataFrame:
         r['output'] = 'x'.join(map(str, l.output.shape[1:]))
     return pd.DataFrame(rows).T
 
-# %% ../nbs/09_vgg16.ipynb #30d80f2e
+# %% ../nbs/09_vgg16.ipynb #c570cf89
 def transfer_augmentation(seed:int|None=None) -> keras.Sequential:
     "Models 3 and 4's augmentation: rotation 10 degrees, shifts 0.1, zoom 0.2, horizontal flip."
     return cnn_augmentation(rotation=10, shift=0.1, shear=0, zoom=0.2, seed=seed)
@@ -32,5 +32,5 @@ def transfer_augmentation(seed:int|None=None) -> keras.Sequential:
 def vgg16_model(input_shape=(48, 48, 1), size:int=224, weights='imagenet', mode:str='quick', n_classes:int=7, seed=None) -> keras.Model:
     "Model 3: VGG16 (last 4 layers trainable) with the course's dense head; 40,934,215 parameters at 224."
     he = lambda n: layers.Dense(n, activation='relu', kernel_initializer='he_normal')
-    head = [layers.Flatten(), he(1024), layers.Dropout(0.5), he(512), layers.Dropout(0.5), layers.Dense(n_classes, activation='softmax')]
+    head = [layers.Flatten(), he(1024), layers.Dropout(0.5), he(512), layers.Dropout(0.5), layers.Dense(n_classes, activation='softmax', dtype='float32')]
     return transfer_model('vgg16', head, 4, input_shape, size, weights, mode, transfer_augmentation(seed), name='vgg16')
