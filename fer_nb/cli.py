@@ -5,23 +5,25 @@
 # %% auto #0
 __all__ = ['COMMANDS', 'MODEL_NAMES', 'parser', 'main']
 
-# %% ../nbs/20_cli.ipynb #7da8bb8f
+# %% ../nbs/20_cli.ipynb #432716cc
 import sys, json, argparse, contextlib
 from pathlib import Path
 
-# %% ../nbs/20_cli.ipynb #d83a1303
+# %% ../nbs/20_cli.ipynb #f06fee08
 def _data(a):
     "Find, extract, verify and count FER-2013."
-    from fer_nb.data import find_dataset, load_fer
+    from fer_nb.data import find_dataset, load_fer, quarantine
     d = load_fer(find_dataset(a.source), verbose=not a.json)
     out = {'root': d.root, 'counts': d.counts(), 'problems': d.problems}
+    if a.quarantine and d.problems: out['moved'] = [str(p) for p in quarantine(d.problems, d.root, a.quarantine)]
     lines = [f"FER-2013 at {d.root}", f"{'class':10} {'train':>7} {'test':>7}"]
     lines += [f"{c:10} {n:7,} {out['counts']['test'][c]:7,}" for c, n in out['counts']['train'].items()]
     lines += [f"{'total':10} {len(d.y_train):7,} {len(d.y_test):7,}", f"problems: {len(d.problems)}"]
     lines += [f"  {p['path']}: {p['reason']}" for p in d.problems]
+    lines += [f"moved to {m}" for m in out.get('moved', [])]
     return out, '\n'.join(lines)
 
-# %% ../nbs/20_cli.ipynb #8ca656a4
+# %% ../nbs/20_cli.ipynb #715cb737
 def _cfg(a):
     from fer_nb.config import get_config
     return get_config(getattr(a, 'mode', None), getattr(a, 'out', None), verbose=not a.json)
@@ -58,7 +60,7 @@ def _bench(a):
     r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps)
     return r, f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}"
 
-# %% ../nbs/20_cli.ipynb #3160f24b
+# %% ../nbs/20_cli.ipynb #bdb6273d
 COMMANDS = {'data': _data, 'models': _models, 'train': _train, 'course': _course, 'bench': _bench}
 MODEL_NAMES = ('custom_cnn', 'custom_cnn_aug', 'vgg16', 'resnet50v2')
 
@@ -68,6 +70,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='cmd', required=True)
     d = sub.add_parser('data', help='find, extract and verify FER-2013; print counts and problems')
     d.add_argument('--source', help='folder with train/ and test/, or a .zip/.tar archive (default: FER2013_DIR, FER2013_ZIP, cache, Kaggle)')
+    d.add_argument('--quarantine', metavar='DIR', help='move (never delete) files that do not decode into DIR, keeping their relative paths')
     sub.add_parser('models', help='parameter counts of every model at its full-mode size')
     t = sub.add_parser('train', help='train and evaluate one model')
     t.add_argument('model', choices=MODEL_NAMES)
@@ -84,7 +87,7 @@ def parser() -> argparse.ArgumentParser:
     for s in sub.choices.values(): s.add_argument('--json', action='store_true', help='print JSON for scripts')
     return p
 
-# %% ../nbs/20_cli.ipynb #4cb0bff9
+# %% ../nbs/20_cli.ipynb #bc66601d
 def _user_errors():
     from fer_nb.data import DatasetError
     errs = (DatasetError, FileNotFoundError, FileExistsError, ValueError)

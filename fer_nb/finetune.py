@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['freeze_batchnorm', 'two_phase_fit']
 
-# %% ../nbs/11_beyond.ipynb #0dac84a7
+# %% ../nbs/11_beyond.ipynb #fccb829f
 from pathlib import Path
 import numpy as np
 import keras
@@ -13,14 +13,14 @@ from keras import layers
 from .transfer import freeze_all_but, n_params
 from .training import Splits, compile_model, fit, class_weights
 
-# %% ../nbs/11_beyond.ipynb #6e0cb048
+# %% ../nbs/11_beyond.ipynb #f278c517
 def freeze_batchnorm(model):
     "Set every `BatchNormalization` layer inside `model` to frozen (which also means inference mode)."
     for l in model.layers:
         if isinstance(l, layers.BatchNormalization): l.trainable = False
     return model
 
-# %% ../nbs/11_beyond.ipynb #c7372e76
+# %% ../nbs/11_beyond.ipynb #6ca81c41
 def two_phase_fit(model, kind:str, sp:Splits, out_dir, # transfer model, its backbone's name, data, results folder
                   head_epochs:int, tune_epochs:int, n_unfreeze:int, head_lr:float=1e-3, tune_lr:float=1e-5,
                   batch_size:int=64, balanced:bool=True, verbose='auto'):

@@ -121,3 +121,12 @@ def test_real_fer2013_counts(real_cache, monkeypatch):
     assert d.problems == [] and d.x_train.shape == (28709, 48, 48)
     names = [p.split('/')[-1] for p in d.p_test]
     assert sum(n.startswith('PublicTest_') for n in names) == sum(n.startswith('PrivateTest_') for n in names) == 3589
+
+def test_kaggle_failure_is_one_line_without_the_key(monkeypatch, tmp_path):
+    "With credentials that cannot work (and no route to Kaggle, as in CI) the message is one line and never shows the key."
+    monkeypatch.delenv('FER2013_DIR', raising=False); monkeypatch.delenv('FER2013_ZIP', raising=False)
+    monkeypatch.setenv('KAGGLE_USERNAME', 'fer-nb-test-user'); monkeypatch.setenv('KAGGLE_KEY', 'not-a-real-key-0123456789')
+    with pytest.raises(DatasetError) as e: find_dataset()
+    msg = str(e.value)
+    assert 'msambare/fer2013' in msg and 'not-a-real-key-0123456789' not in msg and '\n' not in msg
+    assert not (tmp_path/'cache'/'download'/'fer2013.zip').exists()
