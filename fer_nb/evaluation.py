@@ -6,7 +6,7 @@
 __all__ = ['plot_history', 'AlignmentError', 'check_alignment', 'plot_confusion', 'report', 'plot_report', 'roc_auc', 'plot_roc',
            'plot_predictions', 'evaluate']
 
-# %% ../nbs/05_evaluation.ipynb #f6241769
+# %% ../nbs/05_evaluation.ipynb #5ae211e4
 import json
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -17,7 +17,7 @@ from .data import CLASSES, test_parts
 from .faces import show_images
 from .training import Splits, one_hot
 
-# %% ../nbs/05_evaluation.ipynb #1b01cc88
+# %% ../nbs/05_evaluation.ipynb #2f2fecea
 def plot_history(hist:dict, title:str=''):
     "Accuracy and loss curves, train vs validation, from a Keras history dict; return the figure."
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.5))
@@ -28,7 +28,7 @@ def plot_history(hist:dict, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #0ba92c1f
+# %% ../nbs/05_evaluation.ipynb #d01ca81f
 class AlignmentError(AssertionError):
     "Predictions and labels are not in the same order."
 
@@ -40,7 +40,7 @@ def check_alignment(keras_accuracy:float, y_true, probs, tol:float=2e-3) -> floa
                              f"predictions vs labels give {acc:.4f}")
     return acc
 
-# %% ../nbs/05_evaluation.ipynb #7aec4adb
+# %% ../nbs/05_evaluation.ipynb #349a405b
 def plot_confusion(cm, title:str=''):
     "Heatmaps of confusion matrix `cm`: counts and row-normalised; return the figure."
     cm = np.asarray(cm)
@@ -52,7 +52,7 @@ def plot_confusion(cm, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #f61462d7
+# %% ../nbs/05_evaluation.ipynb #f2a05551
 def report(y_true, y_pred) -> dict:
     "scikit-learn's classification report as a dict, over all seven classes."
     return classification_report(y_true, y_pred, labels=list(range(len(CLASSES))), target_names=CLASSES,
@@ -69,7 +69,7 @@ def plot_report(rep:dict, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #701c1243
+# %% ../nbs/05_evaluation.ipynb #e4883c58
 def roc_auc(y_true, probs) -> dict:
     "Per-class one-vs-rest ROC AUC from `probs`, with macro and weighted averages (classes absent from `y_true` skipped)."
     y_true, probs = np.asarray(y_true), np.asarray(probs)
@@ -93,7 +93,7 @@ def plot_roc(y_true, probs, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #fb7ab709
+# %% ../nbs/05_evaluation.ipynb #d45bc58b
 def plot_predictions(x, y_true, probs, n:int=16, seed:int=0, title:str=''):
     "A grid of `n` random test images titled true/predicted, green if right and red if wrong; return the figure."
     idx = np.random.default_rng(seed).choice(len(y_true), min(n, len(y_true)), replace=False)
@@ -102,7 +102,7 @@ def plot_predictions(x, y_true, probs, n:int=16, seed:int=0, title:str=''):
     return show_images(x[idx], titles, ncols=8, colors=['green' if y_true[i] == pred[i] else 'red' for i in idx],
                        size=1.6, suptitle=f'{title} true / predicted'.strip())
 
-# %% ../nbs/05_evaluation.ipynb #b2388f6a
+# %% ../nbs/05_evaluation.ipynb #6772ec18
 def _save(fig, path) -> str:
     fig.savefig(path, dpi=110, bbox_inches='tight'); plt.close(fig); return str(path)
 

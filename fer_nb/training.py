@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['Splits', 'prepare', 'class_weights', 'EpochTimer', 'course_callbacks', 'compile_model', 'one_hot', 'fit', 'StopAfter']
 
-# %% ../nbs/04_training.ipynb #6b98e13d
+# %% ../nbs/04_training.ipynb #b864a395
 import time, json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +14,7 @@ import keras
 from .config import Config
 from .data import CLASSES, FERData, train_val_split, subset
 
-# %% ../nbs/04_training.ipynb #f2f00471
+# %% ../nbs/04_training.ipynb #c06f05ce
 @dataclass(repr=False)
 class Splits:
     "Train, validation and test arrays for one run (images `uint8` with a channel axis, integer labels)."
@@ -29,21 +29,21 @@ def prepare(data:FERData, cfg:Config) -> Splits:
     xs, ys, ps = subset(data.x_test, data.y_test, cfg.test_per_class, cfg.seed, data.p_test)
     return Splits(xt[..., None], yt, xv[..., None], yv, xs[..., None], ys, ps, data.source)
 
-# %% ../nbs/04_training.ipynb #c4e77229
+# %% ../nbs/04_training.ipynb #35941e6a
 def class_weights(y) -> dict:
     "Balanced class weights `{class index: weight}` for integer labels `y`."
     from sklearn.utils.class_weight import compute_class_weight
     classes = np.unique(y)
     return {int(c): float(w) for c, w in zip(classes, compute_class_weight('balanced', classes=classes, y=y))}
 
-# %% ../nbs/04_training.ipynb #a0686fe8
+# %% ../nbs/04_training.ipynb #c362e4a8
 class EpochTimer(keras.callbacks.Callback):
     "Record each epoch's wall-clock seconds in `self.seconds`."
     def on_train_begin(self, logs=None): self.seconds = []
     def on_epoch_begin(self, epoch, logs=None): self._t = time.time()
     def on_epoch_end(self, epoch, logs=None): self.seconds.append(time.time() - self._t)
 
-# %% ../nbs/04_training.ipynb #2b7678d8
+# %% ../nbs/04_training.ipynb #19e9265b
 def course_callbacks(out_dir, # the model's results folder
                      patience:int=3, monitor:str='val_loss') -> list:
     "The course's callbacks writing into `out_dir`: checkpoint, early stopping, LR schedule, CSV log, backup, timer."
@@ -56,7 +56,7 @@ def course_callbacks(out_dir, # the model's results folder
             keras.callbacks.BackupAndRestore(str(out/'backup')),
             EpochTimer()]
 
-# %% ../nbs/04_training.ipynb #2caf7004
+# %% ../nbs/04_training.ipynb #219c5395
 def compile_model(model, lr:float=1e-4):
     "Compile `model` with Adam at `lr`, categorical cross-entropy and accuracy."
     model.compile(optimizer=keras.optimizers.Adam(lr), loss='categorical_crossentropy', metrics=['accuracy'])
@@ -66,7 +66,7 @@ def one_hot(y, n:int=len(CLASSES)) -> np.ndarray:
     "One-hot `float32` labels."
     return np.eye(n, dtype=np.float32)[np.asarray(y)]
 
-# %% ../nbs/04_training.ipynb #bfb426cc
+# %% ../nbs/04_training.ipynb #c756e83e
 def fit(model, sp:Splits, out_dir, # compiled model, its data, its results folder
         epochs:int, batch_size:int=64, class_weight:dict|None=None, verbose='auto', callbacks=None):
     "Train `model` on `sp` with the course's callbacks; return `(history dict, seconds per epoch)`."
@@ -77,7 +77,7 @@ def fit(model, sp:Splits, out_dir, # compiled model, its data, its results folde
     json.dump(hist, open(Path(out_dir)/'history.json', 'w'))
     return hist, cbs[-1 - len(callbacks or [])].seconds
 
-# %% ../nbs/04_training.ipynb #c9f31b14
+# %% ../nbs/04_training.ipynb #b4db1b50
 class StopAfter(keras.callbacks.Callback):
     "Raise `KeyboardInterrupt` at the end of epoch `n` (1-based): a stand-in for a disconnect."
     def __init__(self, n:int): super().__init__(); self.n = n
