@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MODELS', 'build', 'model_info', 'train', 'comparison', 'course']
 
-# %% ../nbs/12_course.ipynb #164bf900
+# %% ../nbs/12_course.ipynb #1649e983
 import json, time
 from pathlib import Path
 import numpy as np
@@ -20,7 +20,7 @@ from .vgg import vgg16_model
 from .resnet import resnet50v2_model
 from .transfer import n_params
 
-# %% ../nbs/12_course.ipynb #68d5912c
+# %% ../nbs/12_course.ipynb #4ee8ba03
 MODELS = {
     'custom_cnn': dict(build=lambda cfg, w: custom_cnn(), epochs=10, lr=1e-4, balanced=False, title='Model 1: CNN from scratch'),
     'custom_cnn_aug': dict(build=lambda cfg, w: custom_cnn_aug(seed=cfg.seed), epochs=100, lr=1e-4, balanced=False, title='Model 2: CNN + augmentation'),
@@ -33,13 +33,13 @@ def build(name:str, cfg:Config, weights='imagenet'):
     if name not in MODELS: raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
     return MODELS[name]['build'](cfg, weights)
 
-# %% ../nbs/12_course.ipynb #bcb40089
+# %% ../nbs/12_course.ipynb #3656441d
 def model_info(name:str) -> dict:
     "Total and trainable parameters and input shape of model `name` at its full-mode size (built offline)."
     m = build(name, Config(mode='full', img_size=224), weights=None)
     return {'total': m.count_params(), 'trainable': n_params(m.trainable_weights), 'input_shape': list(m.input_shape[1:])}
 
-# %% ../nbs/12_course.ipynb #8f2370e9
+# %% ../nbs/12_course.ipynb #d4ace02e
 def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagenet', verbose='auto') -> dict:
     "Train and evaluate registered model `name`; return its metrics, timings and artifacts."
     model, spec = build(name, cfg, weights), MODELS[name]
@@ -55,7 +55,7 @@ def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagen
     (out/'result.json').write_text(json.dumps(res, indent=1)); res['artifacts']['result'] = str(out/'result.json')
     return res
 
-# %% ../nbs/12_course.ipynb #92275bdd
+# %% ../nbs/12_course.ipynb #d1ba5c86
 def comparison(results:list, mode:str, source:str) -> str:
     "A markdown table comparing course `results`."
     head = '| model | test acc | PublicTest | PrivateTest | macro F1 | ' + ' | '.join(f'F1 {c}' for c in CLASSES) + ' | epochs | s/epoch |'

@@ -130,3 +130,11 @@ def test_kaggle_failure_is_one_line_without_the_key(monkeypatch, tmp_path):
     msg = str(e.value)
     assert 'msambare/fer2013' in msg and 'not-a-real-key-0123456789' not in msg and '\n' not in msg
     assert not (tmp_path/'cache'/'download'/'fer2013.zip').exists()
+
+def test_truncated_tar_xz_is_a_clear_error(tmp_path):
+    root = make_fake_fer(tmp_path/'fer')
+    t = tmp_path/'fer2013.tar.xz'
+    with tarfile.open(t, 'w:xz') as f: f.add(root, arcname='.')
+    cut = tmp_path/'cut.tar.xz'; cut.write_bytes(t.read_bytes()[:len(t.read_bytes())//2])
+    with pytest.raises(DatasetError, match='not a readable zip or tar'): find_dataset(cut)
+    assert not [p for p in (tmp_path/'cache'/'extracted').iterdir() if p.name.startswith('cut')]
