@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['COMMANDS', 'MODEL_NAMES', 'parser', 'main']
 
-# %% ../nbs/20_cli.ipynb #bfb223ad
+# %% ../nbs/20_cli.ipynb #9e7e7763
 import sys, json, argparse, contextlib
 from pathlib import Path
 
-# %% ../nbs/20_cli.ipynb #793c6d7f
+# %% ../nbs/20_cli.ipynb #74b54683
 def _data(a):
     "Find, extract, verify and count FER-2013."
     from fer_nb.data import find_dataset, load_fer, quarantine
@@ -23,7 +23,7 @@ def _data(a):
     lines += [f"moved to {m}" for m in out.get('moved', [])]
     return out, '\n'.join(lines)
 
-# %% ../nbs/20_cli.ipynb #f0ca5022
+# %% ../nbs/20_cli.ipynb #973fc8ce
 def _cfg(a):
     from fer_nb.config import get_config
     return get_config(getattr(a, 'mode', None), getattr(a, 'out', None), verbose=not a.json)
@@ -60,7 +60,7 @@ def _bench(a):
     r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps)
     return r, f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}"
 
-# %% ../nbs/20_cli.ipynb #3745ebc2
+# %% ../nbs/20_cli.ipynb #e0608935
 COMMANDS = {'data': _data, 'models': _models, 'train': _train, 'course': _course, 'bench': _bench}
 MODEL_NAMES = ('custom_cnn', 'custom_cnn_aug', 'vgg16', 'resnet50v2')
 
@@ -87,11 +87,12 @@ def parser() -> argparse.ArgumentParser:
     for s in sub.choices.values(): s.add_argument('--json', action='store_true', help='print JSON for scripts')
     return p
 
-# %% ../nbs/20_cli.ipynb #adaea93b
+# %% ../nbs/20_cli.ipynb #98473e93
 def _user_errors():
     from fer_nb.data import DatasetError
     errs = (DatasetError, FileNotFoundError, FileExistsError, ValueError)
     if 'fer_nb.transfer' in sys.modules: errs += (sys.modules['fer_nb.transfer'].WeightsUnavailable,)
+    if 'fer_nb.training' in sys.modules: errs += (sys.modules['fer_nb.training'].BackupError,)
     return errs
 
 def main(argv=None) -> int:

@@ -100,3 +100,19 @@ def test_cli_train_quick_on_real_data(tmp_path, real_cache, monkeypatch):
     assert (r['data'], r['epochs_run']) == ('fer2013', 2)
     _consistent(r)
     assert set(r['test_parts']) == {'PublicTest', 'PrivateTest'}
+
+def test_resume_survives_a_backup_corrupted_by_a_kill(sp, tmp_path):
+    "A process killed while writing its backup leaves a truncated file; training falls back to the previous epoch's."
+    with pytest.raises(KeyboardInterrupt): fit(small(), sp, tmp_path, epochs=6, verbose=0, callbacks=[StopAfter(3)])
+    latest = tmp_path/'backup'/'latest.weights.h5'
+    latest.write_bytes(latest.read_bytes()[:100])
+    hist, _ = fit(small(), sp, tmp_path, epochs=6, verbose=0)
+    assert len(hist['loss']) == 4  # epoch 3's backup was lost, epoch 2's was used: epochs 3-6 ran again
+
+def test_unrecoverable_backup_is_a_clear_error(sp, tmp_path):
+    from fer_nb.training import BackupError
+    (tmp_path/'backup').mkdir(parents=True)
+    (tmp_path/'backup'/'latest.weights.h5').write_bytes(b'not hdf5')
+    (tmp_path/'backup'/'training_metadata.json').write_text('{"epoch": 1, "batch": -1}')
+    with pytest.raises(BackupError, match='move or delete that folder'): fit(small(), sp, tmp_path, epochs=3, verbose=0)
+    assert (tmp_path/'backup'/'latest.weights.h5').read_bytes() == b'not hdf5'  # nothing deleted
