@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['COMMANDS', 'MODEL_NAMES', 'parser', 'main']
 
-# %% ../nbs/20_cli.ipynb #9e7e7763
+# %% ../nbs/20_cli.ipynb #3582e002
 import sys, json, argparse, contextlib
 from pathlib import Path
 
-# %% ../nbs/20_cli.ipynb #74b54683
+# %% ../nbs/20_cli.ipynb #bc312034
 def _data(a):
     "Find, extract, verify and count FER-2013."
     from fer_nb.data import find_dataset, load_fer, quarantine
@@ -23,7 +23,7 @@ def _data(a):
     lines += [f"moved to {m}" for m in out.get('moved', [])]
     return out, '\n'.join(lines)
 
-# %% ../nbs/20_cli.ipynb #973fc8ce
+# %% ../nbs/20_cli.ipynb #fdc637ec
 def _cfg(a):
     from fer_nb.config import get_config
     return get_config(getattr(a, 'mode', None), getattr(a, 'out', None), verbose=not a.json)
@@ -43,7 +43,7 @@ def _train(a):
     from fer_nb.course import train
     from fer_nb.faces import load_data
     cfg = _cfg(a)
-    r = train(a.model, cfg, load_data(cfg, a.data, verbose=not a.json), epochs=a.epochs, verbose=0 if a.json else 'auto')
+    r = train(a.model, cfg, load_data(cfg, a.data, verbose=not a.json), epochs=a.epochs)
     return r, _summary(r) + '\nartifacts in ' + str(Path(r['artifacts']['metrics']).parent)
 
 def _course(a):
@@ -51,7 +51,7 @@ def _course(a):
     from fer_nb.course import course
     from fer_nb.faces import load_data
     cfg = _cfg(a)
-    res = course(cfg, load_data(cfg, a.data, verbose=not a.json), verbose=0 if a.json else 'auto')
+    res = course(cfg, load_data(cfg, a.data, verbose=not a.json))
     return res, open(res['comparison_md']).read() + f"\nwritten to {res['comparison_md']} and {res['comparison_json']}"
 
 def _bench(a):
@@ -60,7 +60,7 @@ def _bench(a):
     r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps)
     return r, f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}"
 
-# %% ../nbs/20_cli.ipynb #e0608935
+# %% ../nbs/20_cli.ipynb #101ec835
 COMMANDS = {'data': _data, 'models': _models, 'train': _train, 'course': _course, 'bench': _bench}
 MODEL_NAMES = ('custom_cnn', 'custom_cnn_aug', 'vgg16', 'resnet50v2')
 
@@ -87,7 +87,7 @@ def parser() -> argparse.ArgumentParser:
     for s in sub.choices.values(): s.add_argument('--json', action='store_true', help='print JSON for scripts')
     return p
 
-# %% ../nbs/20_cli.ipynb #98473e93
+# %% ../nbs/20_cli.ipynb #c3341213
 def _user_errors():
     from fer_nb.data import DatasetError
     errs = (DatasetError, FileNotFoundError, FileExistsError, ValueError)

@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['EXPRESSIONS', 'stroke', 'draw_face', 'show_images', 'synthetic_faces', 'synthetic_data', 'load_data']
 
-# %% ../nbs/02_faces.ipynb #be2265ae
+# %% ../nbs/02_faces.ipynb #eb942ec1
 import numpy as np
 import matplotlib.pyplot as plt
 from .config import Config, get_mode
 from .data import CLASSES, IMG_SIZE, FERData, DatasetNotFound, NO_CREDENTIALS, find_dataset, load_fer
 
-# %% ../nbs/02_faces.ipynb #7ac42d54
+# %% ../nbs/02_faces.ipynb #cbcfe5d4
 _YY, _XX = np.mgrid[0:IMG_SIZE, 0:IMG_SIZE].astype(np.float32)
 
 def stroke(img, xs, ys, width:float, value:float):
@@ -24,7 +24,7 @@ def stroke(img, xs, ys, width:float, value:float):
     img *= 1 - a; img += a*value
     return img
 
-# %% ../nbs/02_faces.ipynb #bc0f9fcc
+# %% ../nbs/02_faces.ipynb #f1dc2b17
 #             brow inner, brow outer, eye open, mouth width, curve, open, tilt
 EXPRESSIONS = {'angry':    ( 2.5, -1.5, 0.6, 5.0,  -1.0, 0.0, 0.0),
                'disgust':  ( 1.5,  0.5, 0.7, 6.0,  -1.5, 0.0, 2.5),
@@ -34,7 +34,7 @@ EXPRESSIONS = {'angry':    ( 2.5, -1.5, 0.6, 5.0,  -1.0, 0.0, 0.0),
                'sad':      (-2.5,  1.5, 0.8, 6.0,  -3.0, 0.0, 0.0),
                'surprise': (-3.5, -3.5, 1.6, 3.5,   0.0, 4.5, 0.0)}
 
-# %% ../nbs/02_faces.ipynb #a607996c
+# %% ../nbs/02_faces.ipynb #3da28670
 def draw_face(emotion:int, # class index into `CLASSES`
               rng=None) -> np.ndarray:
     "Draw one random 48x48 `uint8` face showing `CLASSES[emotion]`."
@@ -59,7 +59,7 @@ def draw_face(emotion:int, # class index into `CLASSES`
     img = (img - img.mean())*rng.uniform(0.7, 1.3) + img.mean() + rng.normal(0, rng.uniform(0.01, 0.05), img.shape)
     return (np.clip(img, 0, 1)*255).astype(np.uint8)
 
-# %% ../nbs/02_faces.ipynb #35eb4594
+# %% ../nbs/02_faces.ipynb #785f3121
 def show_images(images, titles=None, ncols:int=7, colors=None, size:float=1.6, suptitle:str|None=None):
     "Plot grayscale `images` in a grid with optional `titles` (coloured by `colors`); return the figure."
     n = len(images); nrows = -(-n // ncols)
@@ -74,7 +74,7 @@ def show_images(images, titles=None, ncols:int=7, colors=None, size:float=1.6, s
     fig.tight_layout()
     return fig
 
-# %% ../nbs/02_faces.ipynb #f44ae3a8
+# %% ../nbs/02_faces.ipynb #31b2a6b4
 def synthetic_faces(n_per_class:int, seed:int=0):
     "`n_per_class` random faces per emotion as `(x uint8 (N,48,48), y int64)`, shuffled."
     rng = np.random.default_rng(seed)
@@ -87,7 +87,7 @@ def synthetic_data(train_per_class:int=150, test_per_class:int=50, seed:int=0) -
     paths = lambda s, y: np.array([f'{s}/{CLASSES[c]}/synthetic_{i:05d}' for i, c in enumerate(y)])
     return FERData(xt, yt, paths('train', yt), xs, ys, paths('test', ys), source='synthetic', root='fer_nb.faces (generated)')
 
-# %% ../nbs/02_faces.ipynb #828c0f2b
+# %% ../nbs/02_faces.ipynb #e93b87a1
 def load_data(cfg:Config|None=None, # the run's config (its mode decides the fallback)
               source=None, # folder or archive; None: the usual places
               verbose:bool=True) -> FERData:

@@ -6,7 +6,7 @@
 __all__ = ['Splits', 'prepare', 'class_weights', 'EpochTimer', 'course_callbacks', 'compile_model', 'one_hot', 'BackupError',
            'fit', 'StopAfter']
 
-# %% ../nbs/04_training.ipynb #09ac38a8
+# %% ../nbs/04_training.ipynb #a26b26b6
 import time, json
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,7 @@ import keras
 from .config import Config
 from .data import CLASSES, FERData, train_val_split, subset
 
-# %% ../nbs/04_training.ipynb #a7dda44a
+# %% ../nbs/04_training.ipynb #2098eea2
 @dataclass(repr=False)
 class Splits:
     "Train, validation and test arrays for one run (images `uint8` with a channel axis, integer labels)."
@@ -30,21 +30,21 @@ def prepare(data:FERData, cfg:Config) -> Splits:
     xs, ys, ps = subset(data.x_test, data.y_test, cfg.test_per_class, cfg.seed, data.p_test)
     return Splits(xt[..., None], yt, xv[..., None], yv, xs[..., None], ys, ps, data.source)
 
-# %% ../nbs/04_training.ipynb #1f43f737
+# %% ../nbs/04_training.ipynb #abc097f7
 def class_weights(y) -> dict:
     "Balanced class weights `{class index: weight}` for integer labels `y`."
     from sklearn.utils.class_weight import compute_class_weight
     classes = np.unique(y)
     return {int(c): float(w) for c, w in zip(classes, compute_class_weight('balanced', classes=classes, y=y))}
 
-# %% ../nbs/04_training.ipynb #99ae6d74
+# %% ../nbs/04_training.ipynb #f2a5075f
 class EpochTimer(keras.callbacks.Callback):
     "Record each epoch's wall-clock seconds in `self.seconds`."
     def on_train_begin(self, logs=None): self.seconds = []
     def on_epoch_begin(self, epoch, logs=None): self._t = time.time()
     def on_epoch_end(self, epoch, logs=None): self.seconds.append(time.time() - self._t)
 
-# %% ../nbs/04_training.ipynb #d16bc8d7
+# %% ../nbs/04_training.ipynb #57402961
 def course_callbacks(out_dir, # the model's results folder
                      patience:int=3, monitor:str='val_loss') -> list:
     "The course's callbacks writing into `out_dir`: checkpoint, early stopping, LR schedule, CSV log, backup, timer."
@@ -57,7 +57,7 @@ def course_callbacks(out_dir, # the model's results folder
             keras.callbacks.CSVLogger(str(out/'training_log.csv'), append=resuming),
             EpochTimer()]
 
-# %% ../nbs/04_training.ipynb #efdda74a
+# %% ../nbs/04_training.ipynb #17753ef7
 def compile_model(model, lr:float=1e-4):
     "Compile `model` with Adam at `lr`, categorical cross-entropy and accuracy."
     model.compile(optimizer=keras.optimizers.Adam(lr), loss='categorical_crossentropy', metrics=['accuracy'])
@@ -67,7 +67,7 @@ def one_hot(y, n:int=len(CLASSES)) -> np.ndarray:
     "One-hot `float32` labels."
     return np.eye(n, dtype=np.float32)[np.asarray(y)]
 
-# %% ../nbs/04_training.ipynb #be60de84
+# %% ../nbs/04_training.ipynb #1f2a445c
 class BackupError(RuntimeError):
     "A training backup exists but cannot be restored."
 
@@ -85,7 +85,7 @@ def fit(model, sp:Splits, out_dir, # compiled model, its data, its results folde
     json.dump(hist, open(Path(out_dir)/'history.json', 'w'))
     return hist, cbs[-1 - len(callbacks or [])].seconds
 
-# %% ../nbs/04_training.ipynb #f3b83041
+# %% ../nbs/04_training.ipynb #466e27c1
 class StopAfter(keras.callbacks.Callback):
     "Raise `KeyboardInterrupt` at the end of epoch `n` (1-based): a stand-in for a disconnect."
     def __init__(self, n:int): super().__init__(); self.n = n
