@@ -116,3 +116,25 @@ def test_unrecoverable_backup_is_a_clear_error(sp, tmp_path):
     (tmp_path/'backup'/'training_metadata.json').write_text('{"epoch": 1, "batch": -1}')
     with pytest.raises(BackupError, match='move or delete that folder'): fit(small(), sp, tmp_path, epochs=3, verbose=0)
     assert (tmp_path/'backup'/'latest.weights.h5').read_bytes() == b'not hdf5'  # nothing deleted
+
+def test_cli_course_quick_writes_the_comparison(tmp_path, monkeypatch):
+    "The README's main job: every model trained, one comparison that says quick-mode numbers are not results."
+    monkeypatch.delenv('FER2013_ZIP', raising=False); monkeypatch.delenv('FER2013_DIR', raising=False)
+    p = _cli('course', '--mode', 'quick', '--out', str(tmp_path/'r'), '--json')
+    assert p.returncode == 0, p.stderr[-2000:]
+    out = json.loads(p.stdout)
+    assert [r['model'] for r in out['results']] == list(MODELS) and out['data'] == 'synthetic'
+    for r in out['results']: _consistent(r)
+    md = Path(out['comparison_md']).read_text()
+    assert 'not results' in md and md.count('| Model ') == 4
+    assert json.loads(Path(out['comparison_json']).read_text())['mode'] == 'quick'
+
+def test_cli_bench_reports_consistent_rates(tmp_path, monkeypatch):
+    monkeypatch.delenv('FER2013_ZIP', raising=False); monkeypatch.delenv('FER2013_DIR', raising=False)
+    p = _cli('bench', '--mode', 'quick', '--batches', '1', '--models', 'custom_cnn', '--train-steps', '1', '--json')
+    assert p.returncode == 0, p.stderr[-2000:]
+    b = json.loads(p.stdout)
+    assert b['reference_img_per_s'] > 0 and b['fer_nb_img_per_s'] > 0 and b['jpeg_source'] == 'synthetic'
+    assert b['ratio'] == pytest.approx(b['fer_nb_img_per_s']/b['reference_img_per_s'])
+    assert b['gray48_ratio'] == pytest.approx(b['gray48_fer_nb_img_per_s']/b['gray48_reference_img_per_s'])
+    assert set(b['train_img_per_s']) == {'custom_cnn'}
