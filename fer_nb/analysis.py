@@ -6,13 +6,13 @@
 __all__ = ['count_table', 'plot_counts', 'imbalance', 'prf', 'one_per_class', 'image_hashes', 'duplicate_groups',
            'duplicate_summary', 'blank_images']
 
-# %% ../nbs/03_analysis.ipynb #2674b91b
+# %% ../nbs/03_analysis.ipynb #49c9bd75
 import hashlib
 import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
 from .data import CLASSES, SPLITS, FERData
 
-# %% ../nbs/03_analysis.ipynb #32b801bf
+# %% ../nbs/03_analysis.ipynb #b1b6bf18
 def count_table(data:FERData) -> pd.DataFrame:
     "Images per class and split, with each class's share of its split."
     df = pd.DataFrame(data.counts()).loc[list(CLASSES)]
@@ -20,7 +20,7 @@ def count_table(data:FERData) -> pd.DataFrame:
     df.loc['total'] = df.sum()
     return df
 
-# %% ../nbs/03_analysis.ipynb #3b03f126
+# %% ../nbs/03_analysis.ipynb #3fc1649b
 def plot_counts(data:FERData):
     "Bar charts of images per class, one per split; return the figure."
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.5))
@@ -32,13 +32,13 @@ def plot_counts(data:FERData):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/03_analysis.ipynb #97c157f2
+# %% ../nbs/03_analysis.ipynb #5faedb88
 def imbalance(y) -> float:
     "Ratio of the largest to the smallest class count."
     n = np.bincount(y, minlength=len(CLASSES))
     return n.max()/max(n.min(), 1)
 
-# %% ../nbs/03_analysis.ipynb #036a1155
+# %% ../nbs/03_analysis.ipynb #e03a1b42
 def prf(cm) -> pd.DataFrame:
     "Precision, recall, F1 and support per class from confusion matrix `cm`, plus macro, micro and weighted averages."
     cm = np.asarray(cm, float)
@@ -53,13 +53,13 @@ def prf(cm) -> pd.DataFrame:
     df.loc['weighted avg'] = [*(df.iloc[:len(cm)][['precision', 'recall', 'f1']].mul(w, axis=0).sum()), cm.sum()]
     return df
 
-# %% ../nbs/03_analysis.ipynb #46875ce0
+# %% ../nbs/03_analysis.ipynb #82ee7557
 def one_per_class(data:FERData, seed:int=0):
     "Indices of one random training image per class."
     rng = np.random.default_rng(seed)
     return np.array([rng.choice(np.flatnonzero(data.y_train == c)) for c in range(len(CLASSES))])
 
-# %% ../nbs/03_analysis.ipynb #6176545a
+# %% ../nbs/03_analysis.ipynb #151bdaac
 def image_hashes(x) -> np.ndarray:
     "A hash of each image's pixels (equal images, equal hashes)."
     return np.array([hashlib.blake2b(im.tobytes(), digest_size=12).hexdigest() for im in np.ascontiguousarray(x)])
@@ -74,7 +74,7 @@ def duplicate_groups(data:FERData) -> pd.DataFrame:
     df['group'] = df.groupby('hash').ngroup()
     return df.drop(columns='hash').sort_values(['group', 'split', 'index']).reset_index(drop=True)
 
-# %% ../nbs/03_analysis.ipynb #70d8a27b
+# %% ../nbs/03_analysis.ipynb #a7e305bb
 def duplicate_summary(dups:pd.DataFrame) -> dict:
     "Count duplicate groups within train, within test, across splits, and with conflicting labels."
     g = dups.groupby('group')
@@ -83,7 +83,7 @@ def duplicate_summary(dups:pd.DataFrame) -> dict:
             'within_train': int(sum(s == {'train'} for s in splits)), 'within_test': int(sum(s == {'test'} for s in splits)),
             'across_splits': int(sum(s == {'train', 'test'} for s in splits)), 'conflicting_labels': int((labels > 1).sum())}
 
-# %% ../nbs/03_analysis.ipynb #c33d8f0e
+# %% ../nbs/03_analysis.ipynb #f56cfbff
 def blank_images(x, max_std:float=3.0) -> np.ndarray:
     "Indices of images whose pixel standard deviation is below `max_std` (blank or nearly constant)."
     return np.flatnonzero(np.asarray(x, np.float32).reshape(len(x), -1).std(1) < max_std)

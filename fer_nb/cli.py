@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['COMMANDS', 'MODEL_NAMES', 'parser', 'main']
 
-# %% ../nbs/20_cli.ipynb #3582e002
+# %% ../nbs/20_cli.ipynb #2cf16057
 import sys, json, argparse, contextlib
 from pathlib import Path
 
-# %% ../nbs/20_cli.ipynb #bc312034
+# %% ../nbs/20_cli.ipynb #2a7fe5fa
 def _data(a):
     "Find, extract, verify and count FER-2013."
     from fer_nb.data import find_dataset, load_fer, quarantine
@@ -23,11 +23,12 @@ def _data(a):
     lines += [f"moved to {m}" for m in out.get('moved', [])]
     return out, '\n'.join(lines)
 
-# %% ../nbs/20_cli.ipynb #fdc637ec
+# %% ../nbs/20_cli.ipynb #c43bdaba
 def _cfg(a):
     from fer_nb.config import get_config
     return get_config(getattr(a, 'mode', None), getattr(a, 'out', None), verbose=not a.json)
 
+# %% ../nbs/20_cli.ipynb #f30a1390
 def _models(a):
     "Parameter counts of every model."
     from fer_nb.course import MODELS, model_info
@@ -38,6 +39,7 @@ def _summary(r) -> str:
     return (f"{r['model']} ({r['mode']} mode, {r['data']} data): test accuracy {r['test_accuracy']:.2%}, macro F1 {r['macro_f1']:.3f}, "
             f"{r['epochs_run']} epochs at {r['seconds_per_epoch']:.1f} s/epoch" + ('' if r['mode'] == 'full' and r['data'] == 'fer2013' else ' [quick mode: not a result]'))
 
+# %% ../nbs/20_cli.ipynb #5c11199f
 def _train(a):
     "Train and evaluate one model."
     from fer_nb.course import train
@@ -54,13 +56,14 @@ def _course(a):
     res = course(cfg, load_data(cfg, a.data, verbose=not a.json))
     return res, open(res['comparison_md']).read() + f"\nwritten to {res['comparison_md']} and {res['comparison_json']}"
 
+# %% ../nbs/20_cli.ipynb #216b1029
 def _bench(a):
     "Input-pipeline and training speed."
     from fer_nb.bench import bench
     r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps)
     return r, f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}"
 
-# %% ../nbs/20_cli.ipynb #101ec835
+# %% ../nbs/20_cli.ipynb #21ccd5d9
 COMMANDS = {'data': _data, 'models': _models, 'train': _train, 'course': _course, 'bench': _bench}
 MODEL_NAMES = ('custom_cnn', 'custom_cnn_aug', 'vgg16', 'resnet50v2')
 
@@ -68,6 +71,13 @@ def parser() -> argparse.ArgumentParser:
     "The `fer-nb` argument parser."
     p = argparse.ArgumentParser(prog='fer-nb', description='Facial-emotion recognition on FER-2013: the fer_nb course from the command line.')
     sub = p.add_subparsers(dest='cmd', required=True)
+    _add_commands(sub)
+    for s in sub.choices.values(): s.add_argument('--json', action='store_true', help='print JSON for scripts')
+    return p
+
+# %% ../nbs/20_cli.ipynb #0f019f2f
+def _add_commands(sub):
+    "Add every `fer-nb` subcommand and its options to `sub`."
     d = sub.add_parser('data', help='find, extract and verify FER-2013; print counts and problems')
     d.add_argument('--source', help='folder with train/ and test/, or a .zip/.tar archive (default: FER2013_DIR, FER2013_ZIP, cache, Kaggle)')
     d.add_argument('--quarantine', metavar='DIR', help='move (never delete) files that do not decode into DIR, keeping their relative paths')
@@ -84,10 +94,8 @@ def parser() -> argparse.ArgumentParser:
         x.add_argument('--mode', choices=('quick', 'full'), help='run mode (default: FER_NB_MODE, else full with an accelerator, quick without)')
         x.add_argument('--out', help='results folder (default: FER_NB_RESULTS or ./FER_2013_Emotion_Classifier)')
     for x in (t, c): x.add_argument('--data', help='FER-2013 folder or archive (default: FER2013_DIR, FER2013_ZIP, cache, Kaggle; quick mode: synthetic)')
-    for s in sub.choices.values(): s.add_argument('--json', action='store_true', help='print JSON for scripts')
-    return p
 
-# %% ../nbs/20_cli.ipynb #c3341213
+# %% ../nbs/20_cli.ipynb #48fe8138
 def _user_errors():
     from fer_nb.data import DatasetError
     errs = (DatasetError, FileNotFoundError, FileExistsError, ValueError)

@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['custom_cnn', 'conv_params', 'bn_params', 'dense_params', 'param_formula', 'conclusion']
 
-# %% ../nbs/06_model1_cnn.ipynb #838b4125
+# %% ../nbs/06_model1_cnn.ipynb #a2e21667
 import numpy as np
 import keras
 from keras import layers
 from .data import CLASSES
 
-# %% ../nbs/06_model1_cnn.ipynb #048ed46f
+# %% ../nbs/06_model1_cnn.ipynb #6c84c4c2
 def custom_cnn(input_shape=(48, 48, 1), n_classes:int=7, l2:float=1e-4,
                augmentation=None, # optional layer applied (in training only) before scaling
                name:str='custom_cnn') -> keras.Model:
@@ -23,7 +23,7 @@ def custom_cnn(input_shape=(48, 48, 1), n_classes:int=7, l2:float=1e-4,
         conv(32, False), conv(64, False), *block(), conv(128), conv(256), *block(), conv(512), conv(512), *block(),
         layers.Flatten(), layers.Dense(1024, activation='relu'), layers.Dropout(0.25), layers.Dense(n_classes, activation='softmax', dtype='float32')], name=name)
 
-# %% ../nbs/06_model1_cnn.ipynb #9e651d9a
+# %% ../nbs/06_model1_cnn.ipynb #49815f08
 def conv_params(k:int, c_in:int, c_out:int) -> int: "Parameters of a k x k convolution with bias."; return (k*k*c_in + 1)*c_out
 def bn_params(c:int) -> int: "Parameters of batch normalisation over `c` channels (half of them trainable)."; return 4*c
 def dense_params(n_in:int, n_out:int) -> int: "Parameters of a dense layer with bias."; return (n_in + 1)*n_out
@@ -35,7 +35,7 @@ def param_formula(layer) -> int:
     if isinstance(layer, layers.Dense): return dense_params(layer.input.shape[-1], layer.units)
     return 0
 
-# %% ../nbs/06_model1_cnn.ipynb #9bdb8935
+# %% ../nbs/06_model1_cnn.ipynb #b1fa24d5
 def conclusion(m:dict, source:str, full:bool, name:str, epochs:int, secs:list) -> str:
     "A short conclusion drawn from a run's metrics, refusing to call quick-mode numbers results."
     f1 = {c: m['report'][c]['f1-score'] for c in CLASSES}
