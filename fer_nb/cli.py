@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['COMMANDS', 'MODEL_NAMES', 'parser', 'main']
 
-# %% ../nbs/20_cli.ipynb #2cf16057
+# %% ../nbs/20_cli.ipynb #8f84d025
 import sys, json, argparse, contextlib
 from pathlib import Path
 
-# %% ../nbs/20_cli.ipynb #2a7fe5fa
+# %% ../nbs/20_cli.ipynb #45f91a73
 def _data(a):
     "Find, extract, verify and count FER-2013."
     from fer_nb.data import find_dataset, load_fer, quarantine
@@ -23,12 +23,12 @@ def _data(a):
     lines += [f"moved to {m}" for m in out.get('moved', [])]
     return out, '\n'.join(lines)
 
-# %% ../nbs/20_cli.ipynb #c43bdaba
+# %% ../nbs/20_cli.ipynb #9e081b95
 def _cfg(a):
     from fer_nb.config import get_config
     return get_config(getattr(a, 'mode', None), getattr(a, 'out', None), verbose=not a.json)
 
-# %% ../nbs/20_cli.ipynb #f30a1390
+# %% ../nbs/20_cli.ipynb #3fe35afe
 def _models(a):
     "Parameter counts of every model."
     from fer_nb.course import MODELS, model_info
@@ -39,7 +39,7 @@ def _summary(r) -> str:
     return (f"{r['model']} ({r['mode']} mode, {r['data']} data): test accuracy {r['test_accuracy']:.2%}, macro F1 {r['macro_f1']:.3f}, "
             f"{r['epochs_run']} epochs at {r['seconds_per_epoch']:.1f} s/epoch" + ('' if r['mode'] == 'full' and r['data'] == 'fer2013' else ' [quick mode: not a result]'))
 
-# %% ../nbs/20_cli.ipynb #5c11199f
+# %% ../nbs/20_cli.ipynb #b46a0730
 def _train(a):
     "Train and evaluate one model."
     from fer_nb.course import train
@@ -56,14 +56,14 @@ def _course(a):
     res = course(cfg, load_data(cfg, a.data, verbose=not a.json))
     return res, open(res['comparison_md']).read() + f"\nwritten to {res['comparison_md']} and {res['comparison_json']}"
 
-# %% ../nbs/20_cli.ipynb #216b1029
+# %% ../nbs/20_cli.ipynb #ca08aa4a
 def _bench(a):
     "Input-pipeline and training speed."
     from fer_nb.bench import bench
     r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps)
     return r, f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}"
 
-# %% ../nbs/20_cli.ipynb #21ccd5d9
+# %% ../nbs/20_cli.ipynb #903638ca
 COMMANDS = {'data': _data, 'models': _models, 'train': _train, 'course': _course, 'bench': _bench}
 MODEL_NAMES = ('custom_cnn', 'custom_cnn_aug', 'vgg16', 'resnet50v2')
 
@@ -75,7 +75,7 @@ def parser() -> argparse.ArgumentParser:
     for s in sub.choices.values(): s.add_argument('--json', action='store_true', help='print JSON for scripts')
     return p
 
-# %% ../nbs/20_cli.ipynb #0f019f2f
+# %% ../nbs/20_cli.ipynb #ada40129
 def _add_commands(sub):
     "Add every `fer-nb` subcommand and its options to `sub`."
     d = sub.add_parser('data', help='find, extract and verify FER-2013; print counts and problems')
@@ -95,7 +95,7 @@ def _add_commands(sub):
         x.add_argument('--out', help='results folder (default: FER_NB_RESULTS or ./FER_2013_Emotion_Classifier)')
     for x in (t, c): x.add_argument('--data', help='FER-2013 folder or archive (default: FER2013_DIR, FER2013_ZIP, cache, Kaggle; quick mode: synthetic)')
 
-# %% ../nbs/20_cli.ipynb #48fe8138
+# %% ../nbs/20_cli.ipynb #4c48cd50
 def _user_errors():
     from fer_nb.data import DatasetError
     errs = (DatasetError, FileNotFoundError, FileExistsError, ValueError)
