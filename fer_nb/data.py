@@ -8,7 +8,7 @@ __all__ = ['CLASSES', 'SPLITS', 'IMG_SIZE', 'ARCHIVE_SUFFIXES', 'KAGGLE_DATASET'
            'kaggle_download', 'open_source', 'cached_copy', 'find_dataset', 'decode', 'list_images', 'fingerprint',
            'FERData', 'load_fer', 'quarantine', 'train_val_split', 'subset', 'test_parts']
 
-# %% ../nbs/01_data.ipynb #c5323025
+# %% ../nbs/01_data.ipynb #92e09afe
 import os, io, json, time, shutil, hashlib, zipfile, tarfile, tempfile, zlib, lzma
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +17,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 from .config import cache_dir
 
-# %% ../nbs/01_data.ipynb #978ea424
+# %% ../nbs/01_data.ipynb #b5557b2a
 CLASSES = ('angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise')
 SPLITS = ('train', 'test')
 IMG_SIZE = 48
@@ -28,7 +28,7 @@ class DatasetError(Exception):
 class DatasetNotFound(DatasetError):
     "No dataset was given and none was found."
 
-# %% ../nbs/01_data.ipynb #0e5db9c0
+# %% ../nbs/01_data.ipynb #01a3758d
 def find_root(folder) -> Path|None:
     "`folder` if it holds `train/` and `test/`, else its only subfolder that does, else None."
     folder = Path(folder)
@@ -44,7 +44,7 @@ def check_layout(root) -> Path:
     if missing: raise DatasetError(f"{root} is not a FER-2013 folder: missing {', '.join(missing)}")
     return root
 
-# %% ../nbs/01_data.ipynb #4ec8dac6
+# %% ../nbs/01_data.ipynb #663c147b
 def make_fake_fer(dest, n:int=2, # images per class and split
                   size=IMG_SIZE, seed:int=0) -> Path:
     "Write a tiny FER-2013-shaped folder of random JPEGs to `dest` (for tests and demos)."
@@ -57,7 +57,7 @@ def make_fake_fer(dest, n:int=2, # images per class and split
                 Image.fromarray(rng.integers(0, 256, (size, size), dtype=np.uint8)).save(dest/s/c/name)
     return dest
 
-# %% ../nbs/01_data.ipynb #78500014
+# %% ../nbs/01_data.ipynb #443595f0
 def _safe_dest(dest:Path, name:str, archive) -> Path:
     "Where member `name` goes under `dest`; raise `DatasetError` if that is outside `dest`."
     target = (dest/name).resolve()
@@ -74,7 +74,7 @@ def _members(archive:Path):
         if bad: raise DatasetError(f"{archive}: member {bad[0]!r} is a link or special file; refusing to extract this archive")
         return [(m.name, m.isfile()) for m in t.getmembers()]
 
-# %% ../nbs/01_data.ipynb #9c109aa1
+# %% ../nbs/01_data.ipynb #4bca256a
 def _write_members(archive:Path, dest:Path):
     "Extract every regular member of `archive` into `dest`, checking each path."
     names = _members(archive)
@@ -94,7 +94,7 @@ def _write_members(archive:Path, dest:Path):
                 t.write_bytes(tf.extractfile(m).read()); bar.update()
     bar.close()
 
-# %% ../nbs/01_data.ipynb #7b9a9d80
+# %% ../nbs/01_data.ipynb #77451f04
 ARCHIVE_SUFFIXES = ('.zip', '.tar', '.tar.gz', '.tgz', '.tar.xz', '.txz', '.tar.bz2')
 _DONE = '.fer_nb_extracted'
 
@@ -103,7 +103,7 @@ def _archive_key(archive:Path) -> str:
     st = archive.stat()
     return hashlib.sha1(f'{archive.resolve()}|{st.st_size}|{st.st_mtime_ns}'.encode()).hexdigest()[:10]
 
-# %% ../nbs/01_data.ipynb #60c00f60
+# %% ../nbs/01_data.ipynb #9af98918
 def extract(archive, # a .zip or .tar(.gz/.xz) holding FER-2013
             dest=None # parent folder for the extracted copy; default: the cache
            ) -> Path:
@@ -132,7 +132,7 @@ def extract(archive, # a .zip or .tar(.gz/.xz) holding FER-2013
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     return check_layout(find_root(final))
 
-# %% ../nbs/01_data.ipynb #5144261e
+# %% ../nbs/01_data.ipynb #084d1f0b
 KAGGLE_DATASET = 'msambare/fer2013'
 NO_CREDENTIALS = ("no FER-2013 found and no Kaggle credentials: save kaggle.json in ~/.kaggle (chmod 600), "
     "or set KAGGLE_USERNAME and KAGGLE_KEY (Colab: add them as secrets), or pass a folder/.zip "
@@ -146,7 +146,7 @@ def _colab_secrets() -> bool:
         return True
     except Exception: return False
 
-# %% ../nbs/01_data.ipynb #c882e21e
+# %% ../nbs/01_data.ipynb #aae6b5b0
 def kaggle_credentials() -> str|None:
     "Where Kaggle credentials come from, or None; raise `DatasetError` if kaggle.json is unreadable."
     if os.environ.get('KAGGLE_USERNAME') and os.environ.get('KAGGLE_KEY'): return 'KAGGLE_USERNAME/KAGGLE_KEY'
@@ -160,7 +160,7 @@ def kaggle_credentials() -> str|None:
         return str(f)
     return 'Colab secrets' if _colab_secrets() else None
 
-# %% ../nbs/01_data.ipynb #a67b17d5
+# %% ../nbs/01_data.ipynb #662c398f
 def _redact(msg:str) -> str:
     "Remove the Kaggle key from `msg`."
     key = os.environ.get('KAGGLE_KEY')
@@ -187,7 +187,7 @@ def kaggle_download(dest=None) -> Path:
         finally: shutil.rmtree(part, ignore_errors=True)
     return extract(zpath)
 
-# %% ../nbs/01_data.ipynb #fff88685
+# %% ../nbs/01_data.ipynb #28ecb29f
 def open_source(src, what:str='source') -> Path:
     "Dataset root for a folder or archive `src`; errors name `what` (the argument or variable)."
     p = Path(src).expanduser()
@@ -196,13 +196,13 @@ def open_source(src, what:str='source') -> Path:
     if p.name.lower().endswith(ARCHIVE_SUFFIXES): return extract(p)
     raise DatasetError(f"{what}: {p} is neither a folder nor a .zip/.tar archive")
 
-# %% ../nbs/01_data.ipynb #97aa8ed2
+# %% ../nbs/01_data.ipynb #61136943
 def cached_copy() -> Path|None:
     "The most recently extracted complete copy in the cache, if any."
     done = sorted((cache_dir()/'extracted').glob(f'*/{_DONE}'), key=lambda p: p.stat().st_mtime)
     return find_root(done[-1].parent) if done else None
 
-# %% ../nbs/01_data.ipynb #e8a1b115
+# %% ../nbs/01_data.ipynb #b4a4845b
 def find_dataset(source=None, # folder or archive; None: look in the usual places
                  download:bool=True # fall back to a Kaggle download
                 ) -> Path:
@@ -214,7 +214,7 @@ def find_dataset(source=None, # folder or archive; None: look in the usual place
     if download: return kaggle_download()
     raise DatasetNotFound("no FER-2013 found: pass a folder or archive, set FER2013_DIR or FER2013_ZIP, or set up Kaggle credentials")
 
-# %% ../nbs/01_data.ipynb #4a82d61f
+# %% ../nbs/01_data.ipynb #b987ad7f
 def decode(path) -> tuple:
     "Decode one image file to 48x48 `uint8` grayscale: `(image, None)`, or `(None, reason)`."
     try: data = Path(path).read_bytes()
@@ -229,7 +229,7 @@ def decode(path) -> tuple:
     except Image.UnidentifiedImageError: return None, 'not an image'
     except (OSError, SyntaxError, ValueError) as e: return None, f'broken image ({e})'
 
-# %% ../nbs/01_data.ipynb #4aabd7b9
+# %% ../nbs/01_data.ipynb #47eac689
 def list_images(root, split:str) -> list:
     "Sorted `(relative path, label)` of the files in `root/split/<class>/` (hidden files skipped)."
     root = Path(root)
@@ -242,7 +242,7 @@ def fingerprint(root, files) -> str:
     parts = [f'{rel}|{(st := os.stat(os.path.join(root, rel))).st_size}|{st.st_mtime_ns};' for rel, _ in files]
     return hashlib.sha1((root + ''.join(parts)).encode()).hexdigest()[:16]
 
-# %% ../nbs/01_data.ipynb #2b6187d2
+# %% ../nbs/01_data.ipynb #9d573a3d
 @dataclass(repr=False)
 class FERData:
     "FER-2013 (or synthetic faces) as `uint8` arrays with aligned labels and paths."
@@ -261,7 +261,7 @@ class FERData:
         return f"data: {what} from {self.root} · train {len(self.y_train):,} · test {len(self.y_test):,} · problems {len(self.problems)}"
     __repr__ = describe
 
-# %% ../nbs/01_data.ipynb #9be3b910
+# %% ../nbs/01_data.ipynb #a5af220b
 def _decode_all(root:Path, files:list, desc:str):
     "Decode `files`; return images, labels, paths and problems."
     from concurrent.futures import ThreadPoolExecutor
@@ -272,7 +272,7 @@ def _decode_all(root:Path, files:list, desc:str):
     x = np.stack([res[i][0] for i in ok]) if ok else np.zeros((0, IMG_SIZE, IMG_SIZE), np.uint8)
     return x, np.array([files[i][1] for i in ok], np.int64), np.array([files[i][0] for i in ok]), probs
 
-# %% ../nbs/01_data.ipynb #863988e2
+# %% ../nbs/01_data.ipynb #2742acf0
 def load_fer(root, # dataset folder holding train/ and test/
              cache:bool=True, verbose:bool=True) -> FERData:
     "Decode every image under `root` into a `FERData`, using the on-disk cache when nothing changed."
@@ -294,7 +294,7 @@ def load_fer(root, # dataset folder holding train/ and test/
         np.savez(part, **arr, problems=json.dumps(problems)); os.replace(part, npz)
     return FERData(**arr, root=str(root), problems=problems)
 
-# %% ../nbs/01_data.ipynb #6955d2a9
+# %% ../nbs/01_data.ipynb #c697d76b
 def quarantine(problems:list, root, dest) -> list:
     "Move the files in `problems` from under `root` into `dest`; return the new paths."
     root, dest, moved = Path(root).resolve(), Path(dest), []
@@ -305,14 +305,14 @@ def quarantine(problems:list, root, dest) -> list:
         to.parent.mkdir(parents=True, exist_ok=True); shutil.move(src, to); moved.append(to)
     return moved
 
-# %% ../nbs/01_data.ipynb #c10d8de4
+# %% ../nbs/01_data.ipynb #65abddd3
 def train_val_split(x, y, val_frac:float=0.2, seed:int=42):
     "Stratified, seeded split into `(x_train, y_train, x_val, y_val)` with `int(val_frac*len(y))` validation images."
     from sklearn.model_selection import train_test_split
     xt, xv, yt, yv = train_test_split(x, y, test_size=int(val_frac*len(y)), stratify=y, random_state=seed)
     return xt, yt, xv, yv
 
-# %% ../nbs/01_data.ipynb #e4ec3e7c
+# %% ../nbs/01_data.ipynb #97335ca6
 def subset(x, y, n:int|None, seed:int=42, *rest):
     "Up to `n` random images per class of `(x, y, *rest)`, in their original order; all when `n` is None."
     if n is None: return (x, y, *rest)
@@ -320,7 +320,7 @@ def subset(x, y, n:int|None, seed:int=42, *rest):
     keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(y == c))[:n] for c in np.unique(y)]))
     return (x[keep], y[keep], *[r[keep] for r in rest])
 
-# %% ../nbs/01_data.ipynb #ea57b25f
+# %% ../nbs/01_data.ipynb #60360450
 def test_parts(paths) -> dict:
     "Boolean masks of the PublicTest and PrivateTest images among test `paths`."
     names = np.array([Path(str(p)).name for p in paths])

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['plot_history', 'AlignmentError', 'check_alignment', 'plot_confusion', 'report', 'plot_report', 'roc_auc', 'plot_roc',
-           'plot_predictions', 'evaluate']
+           'plot_predictions', 'test_metrics', 'save_figures', 'evaluate', 'conclusion']
 
-# %% ../nbs/05_evaluation.ipynb #5ae211e4
+# %% ../nbs/05_evaluation.ipynb #5da91909
 import json
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -17,7 +17,7 @@ from .data import CLASSES, test_parts
 from .faces import show_images
 from .training import Splits, one_hot
 
-# %% ../nbs/05_evaluation.ipynb #2f2fecea
+# %% ../nbs/05_evaluation.ipynb #59cc8c7b
 def plot_history(hist:dict, title:str=''):
     "Accuracy and loss curves, train vs validation, from a Keras history dict; return the figure."
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.5))
@@ -28,7 +28,7 @@ def plot_history(hist:dict, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #d01ca81f
+# %% ../nbs/05_evaluation.ipynb #dd37abd5
 class AlignmentError(AssertionError):
     "Predictions and labels are not in the same order."
 
@@ -40,7 +40,7 @@ def check_alignment(keras_accuracy:float, y_true, probs, tol:float=2e-3) -> floa
                              f"predictions vs labels give {acc:.4f}")
     return acc
 
-# %% ../nbs/05_evaluation.ipynb #349a405b
+# %% ../nbs/05_evaluation.ipynb #345cbb01
 def plot_confusion(cm, title:str=''):
     "Heatmaps of confusion matrix `cm`: counts and row-normalised; return the figure."
     cm = np.asarray(cm)
@@ -52,7 +52,7 @@ def plot_confusion(cm, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #f2a05551
+# %% ../nbs/05_evaluation.ipynb #cc614419
 def report(y_true, y_pred) -> dict:
     "scikit-learn's classification report as a dict, over all seven classes."
     return classification_report(y_true, y_pred, labels=list(range(len(CLASSES))), target_names=CLASSES,
@@ -69,7 +69,7 @@ def plot_report(rep:dict, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #e4883c58
+# %% ../nbs/05_evaluation.ipynb #856e099d
 def roc_auc(y_true, probs) -> dict:
     "Per-class one-vs-rest ROC AUC from `probs`, with macro and weighted averages (classes absent from `y_true` skipped)."
     y_true, probs = np.asarray(y_true), np.asarray(probs)
@@ -93,7 +93,7 @@ def plot_roc(y_true, probs, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #d45bc58b
+# %% ../nbs/05_evaluation.ipynb #b4a681e0
 def plot_predictions(x, y_true, probs, n:int=16, seed:int=0, title:str=''):
     "A grid of `n` random test images titled true/predicted, green if right and red if wrong; return the figure."
     idx = np.random.default_rng(seed).choice(len(y_true), min(n, len(y_true)), replace=False)
@@ -102,28 +102,49 @@ def plot_predictions(x, y_true, probs, n:int=16, seed:int=0, title:str=''):
     return show_images(x[idx], titles, ncols=8, colors=['green' if y_true[i] == pred[i] else 'red' for i in idx],
                        size=1.6, suptitle=f'{title} true / predicted'.strip())
 
-# %% ../nbs/05_evaluation.ipynb #6772ec18
-def _save(fig, path) -> str:
-    fig.savefig(path, dpi=110, bbox_inches='tight'); plt.close(fig); return str(path)
-
-def evaluate(model, sp:Splits, out_dir, name:str='model', hist:dict|None=None, batch_size:int=64) -> dict:
-    "Test metrics of `model` on `sp` plus every figure, saved in `out_dir`; return the metrics (with `artifacts`)."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+# %% ../nbs/05_evaluation.ipynb #3f579c50
+def test_metrics(model, sp:Splits, batch_size:int=64) -> tuple:
+    "Evaluate `model` on the test set in order; return `(metrics, probabilities)` after checking alignment."
     loss, keras_acc = model.evaluate(sp.x_test, one_hot(sp.y_test), batch_size=batch_size, verbose=0)
     probs = np.asarray(model.predict(sp.x_test, batch_size=batch_size, verbose=0))
     acc, pred = check_alignment(float(keras_acc), sp.y_test, probs), probs.argmax(1)
-    cm, rep = confusion_matrix(sp.y_test, pred, labels=list(range(len(CLASSES)))), report(sp.y_test, pred)
-    m = {'test_loss': float(loss), 'test_accuracy': acc, 'macro_f1': rep['macro avg']['f1-score'],
-         'weighted_f1': rep['weighted avg']['f1-score'], 'report': rep, 'confusion_matrix': cm.tolist(), 'roc_auc': roc_auc(sp.y_test, probs),
-         'test_parts': {k: float((pred[v] == sp.y_test[v]).mean()) for k, v in test_parts(sp.p_test).items() if v.any()}}
-    art = {'confusion_matrix': _save(plot_confusion(cm, name), out/'confusion_matrix.png'),
-           'classification_report': _save(plot_report(rep, name), out/'classification_report.png'),
+    rep, parts = report(sp.y_test, pred), test_parts(sp.p_test)
+    return {'test_loss': float(loss), 'test_accuracy': acc, 'macro_f1': rep['macro avg']['f1-score'], 'weighted_f1': rep['weighted avg']['f1-score'],
+            'report': rep, 'confusion_matrix': confusion_matrix(sp.y_test, pred, labels=list(range(len(CLASSES)))).tolist(),
+            'roc_auc': roc_auc(sp.y_test, probs), 'test_parts': {k: float((pred[v] == sp.y_test[v]).mean()) for k, v in parts.items() if v.any()}}, probs
+
+# %% ../nbs/05_evaluation.ipynb #9be1d626
+def _save(fig, path) -> str:
+    fig.savefig(path, dpi=110, bbox_inches='tight'); plt.close(fig); return str(path)
+
+def save_figures(m:dict, probs, sp:Splits, out:Path, name:str, hist:dict|None=None) -> dict:
+    "Save the confusion matrix, report (figure and text), ROC curves, prediction grid and curves of one evaluation."
+    art = {'confusion_matrix': _save(plot_confusion(m['confusion_matrix'], name), out/'confusion_matrix.png'),
+           'classification_report': _save(plot_report(m['report'], name), out/'classification_report.png'),
            'roc_curves': _save(plot_roc(sp.y_test, probs, name), out/'roc_curves.png'),
            'predictions': _save(plot_predictions(sp.x_test, sp.y_test, probs, title=name), out/'predictions.png')}
     if hist: art['training_curves'] = _save(plot_history(hist, name), out/'training_curves.png')
-    (out/'classification_report.txt').write_text(classification_report(sp.y_test, pred, labels=list(range(7)), target_names=CLASSES, zero_division=0))
-    art['classification_report_txt'] = str(out/'classification_report.txt')
-    m['artifacts'] = {**art, **{k: str(out/f) for k, f in [('checkpoint', 'model.keras'), ('training_log', 'training_log.csv'), ('history', 'history.json')] if (out/f).exists()}}
-    m['artifacts']['metrics'] = str(out/'metrics.json')
+    (out/'classification_report.txt').write_text(classification_report(sp.y_test, probs.argmax(1), labels=list(range(len(CLASSES))),
+                                                                     target_names=CLASSES, zero_division=0))
+    return {**art, 'classification_report_txt': str(out/'classification_report.txt')}
+
+# %% ../nbs/05_evaluation.ipynb #5a349f63
+def evaluate(model, sp:Splits, out_dir, name:str='model', hist:dict|None=None, batch_size:int=64) -> dict:
+    "Test metrics of `model` on `sp` plus every figure, saved in `out_dir`; return the metrics (with `artifacts`)."
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    m, probs = test_metrics(model, sp, batch_size)
+    m['artifacts'] = {**save_figures(m, probs, sp, out, name, hist), 'metrics': str(out/'metrics.json'),
+                      **{k: str(out/f) for k, f in [('checkpoint', 'model.keras'), ('training_log', 'training_log.csv'), ('history', 'history.json')] if (out/f).exists()}}
     (out/'metrics.json').write_text(json.dumps(m, indent=1))
     return m
+
+# %% ../nbs/05_evaluation.ipynb #f8a13d09
+def conclusion(m:dict, source:str, full:bool, name:str, epochs:int, secs:list) -> str:
+    "A short conclusion drawn from a run's metrics, refusing to call quick-mode numbers results."
+    f1 = {c: m['report'][c]['f1-score'] for c in CLASSES}
+    best, worst = max(f1, key=f1.get), min(f1, key=f1.get)
+    s = (f"{name}: test accuracy {m['test_accuracy']:.1%}, macro F1 {m['macro_f1']:.3f} after {epochs} epochs "
+         f"({np.mean(secs):.1f} s/epoch); best class {best} (F1 {f1[best]:.2f}), worst {worst} (F1 {f1[worst]:.2f}).")
+    if not full or source != 'fer2013':
+        return s + f" These are QUICK-MODE numbers on {'synthetic faces' if source != 'fer2013' else 'a tiny FER-2013 subset'}: they show the code runs, they are not results."
+    return s + " The gap between accuracy and macro F1 measures how much the small classes lag behind."
