@@ -138,3 +138,14 @@ def test_cli_bench_reports_consistent_rates(tmp_path, monkeypatch):
     assert b['ratio'] == pytest.approx(b['fer_nb_img_per_s']/b['reference_img_per_s'])
     assert b['gray48_ratio'] == pytest.approx(b['gray48_fer_nb_img_per_s']/b['gray48_reference_img_per_s'])
     assert set(b['train_img_per_s']) == {'custom_cnn'}
+
+def test_full_mode_uses_a_supplied_weights_file(tmp_path, monkeypatch):
+    "The offline path users are told to take: Keras' notop .h5 file in FER_NB_WEIGHTS_DIR is loaded, weight for weight."
+    h5py = pytest.importorskip('h5py')
+    legacy = pytest.importorskip('keras.src.legacy.saving.legacy_h5_format')
+    src = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3))
+    with h5py.File(tmp_path/'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5', 'w') as f: legacy.save_weights_to_hdf5_group(f, src)
+    monkeypatch.setenv('FER_NB_WEIGHTS_DIR', str(tmp_path))
+    from fer_nb.transfer import backbone
+    got = backbone('vgg16', 32, mode='full')
+    assert all(np.array_equal(a, b) for a, b in zip(src.get_weights(), got.get_weights()))
