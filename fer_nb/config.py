@@ -6,30 +6,33 @@
 __all__ = ['MODES', 'MODEL_DIRS', 'PRECISIONS', 'in_colab', 'devices', 'has_accelerator', 'get_mode', 'results_root', 'cache_dir',
            'set_seed', 'backend_report', 'choose_precision', 'Config', 'get_config']
 
-# %% ../nbs/00_config.ipynb #e3a6a62a
+# %% ../nbs/00_config.ipynb #55eaa018
 import os, random, importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/00_config.ipynb #c7234032
+# %% ../nbs/00_config.ipynb #abf39d24
 MODES = ('quick', 'full')
 
 def in_colab() -> bool:
     "True when running inside Google Colab."
     return importlib.util.find_spec('google.colab') is not None
 
-# %% ../nbs/00_config.ipynb #391eee1f
+# %% ../nbs/00_config.ipynb #798230ce
 def devices() -> list:
     "Devices Keras can use, e.g. `['cpu:0']` or `['cuda:0']`."
     import keras
+    if keras.backend.backend() == 'torch':  # Keras' distribution API does not cover PyTorch
+        import torch
+        return [f'cuda:{i}' for i in range(torch.cuda.device_count())] or ['cpu:0']
     return [str(d).lower() for d in keras.distribution.list_devices()]
 
 def has_accelerator() -> bool:
     "True when Keras sees a GPU or TPU."
     return any(not d.startswith('cpu') for d in devices())
 
-# %% ../nbs/00_config.ipynb #932d5b47
+# %% ../nbs/00_config.ipynb #793463de
 def get_mode(mode:str|None=None # 'quick', 'full', or None for `FER_NB_MODE`, else auto
             ) -> tuple[str, str]:
     "Resolve the run mode; return `(mode, why)`."
@@ -42,7 +45,7 @@ def get_mode(mode:str|None=None # 'quick', 'full', or None for `FER_NB_MODE`, el
     if mode not in MODES: raise ValueError(f"mode={mode!r} is not one of {MODES}")
     return mode, 'set explicitly'
 
-# %% ../nbs/00_config.ipynb #7ac1acfa
+# %% ../nbs/00_config.ipynb #2c981805
 MODEL_DIRS = {'custom_cnn': 'Custom_CNN_From_Scratch', 'custom_cnn_aug': 'Custom_CNN_With_Augmentation',
               'vgg16': 'VGG16_Transfer_Learning', 'resnet50v2': 'ResNet50_Transfer_Learning'}
 
@@ -56,20 +59,20 @@ def cache_dir() -> Path:
     "Where extracted data and decoded arrays are cached: `FER_NB_CACHE`, else `~/.cache/fer_nb`."
     return Path(os.environ.get('FER_NB_CACHE', '~/.cache/fer_nb')).expanduser()
 
-# %% ../nbs/00_config.ipynb #717aecd1
+# %% ../nbs/00_config.ipynb #a95417b7
 def set_seed(seed:int=42):
     "Seed Python, NumPy and Keras' backend."
     random.seed(seed); np.random.seed(seed)
     import keras
     keras.utils.set_random_seed(seed)
 
-# %% ../nbs/00_config.ipynb #5d125f8e
+# %% ../nbs/00_config.ipynb #7545f1b9
 def backend_report() -> str:
     "One line naming the Keras version, backend and devices."
     import keras
     return f"Keras {keras.__version__} · backend {keras.backend.backend()} · devices {', '.join(devices())}"
 
-# %% ../nbs/00_config.ipynb #c9139bb0
+# %% ../nbs/00_config.ipynb #f16f4257
 PRECISIONS = ('float32', 'mixed_float16', 'mixed_bfloat16')
 
 def choose_precision(mode:str, accelerator:bool|None=None) -> str:
@@ -81,7 +84,7 @@ def choose_precision(mode:str, accelerator:bool|None=None) -> str:
     if accelerator is None: accelerator = has_accelerator()
     return 'mixed_float16' if (mode == 'full' and accelerator) else 'float32'
 
-# %% ../nbs/00_config.ipynb #e0fcd057
+# %% ../nbs/00_config.ipynb #1f1679e8
 @dataclass
 class Config:
     "Settings of one course run; build it with `get_config`."
@@ -106,7 +109,7 @@ class Config:
         d.mkdir(parents=True, exist_ok=True)
         return d
 
-# %% ../nbs/00_config.ipynb #c7c9f085
+# %% ../nbs/00_config.ipynb #e5c5ad38
 def get_config(mode:str|None=None, # 'quick', 'full' or None (see `get_mode`)
                root=None, # results folder (see `results_root`)
                seed:int=42, verbose:bool=True) -> Config:

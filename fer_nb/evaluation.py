@@ -6,7 +6,7 @@
 __all__ = ['plot_history', 'AlignmentError', 'check_alignment', 'plot_confusion', 'report', 'plot_report', 'roc_auc', 'plot_roc',
            'plot_predictions', 'test_metrics', 'save_figures', 'evaluate', 'conclusion']
 
-# %% ../nbs/05_evaluation.ipynb #5da91909
+# %% ../nbs/05_evaluation.ipynb #b9386a91
 import json
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -17,7 +17,7 @@ from .data import CLASSES, test_parts
 from .faces import show_images
 from .training import Splits, one_hot
 
-# %% ../nbs/05_evaluation.ipynb #59cc8c7b
+# %% ../nbs/05_evaluation.ipynb #ee4c8f54
 def plot_history(hist:dict, title:str=''):
     "Accuracy and loss curves, train vs validation, from a Keras history dict; return the figure."
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.5))
@@ -28,7 +28,7 @@ def plot_history(hist:dict, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #dd37abd5
+# %% ../nbs/05_evaluation.ipynb #39576f37
 class AlignmentError(AssertionError):
     "Predictions and labels are not in the same order."
 
@@ -40,7 +40,7 @@ def check_alignment(keras_accuracy:float, y_true, probs, tol:float=2e-3) -> floa
                              f"predictions vs labels give {acc:.4f}")
     return acc
 
-# %% ../nbs/05_evaluation.ipynb #345cbb01
+# %% ../nbs/05_evaluation.ipynb #3876f0c6
 def plot_confusion(cm, title:str=''):
     "Heatmaps of confusion matrix `cm`: counts and row-normalised; return the figure."
     cm = np.asarray(cm)
@@ -52,7 +52,7 @@ def plot_confusion(cm, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #cc614419
+# %% ../nbs/05_evaluation.ipynb #ecaa9bd3
 def report(y_true, y_pred) -> dict:
     "scikit-learn's classification report as a dict, over all seven classes."
     return classification_report(y_true, y_pred, labels=list(range(len(CLASSES))), target_names=CLASSES,
@@ -69,7 +69,7 @@ def plot_report(rep:dict, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #856e099d
+# %% ../nbs/05_evaluation.ipynb #acfde913
 def roc_auc(y_true, probs) -> dict:
     "Per-class one-vs-rest ROC AUC from `probs`, with macro and weighted averages (classes absent from `y_true` skipped)."
     y_true, probs = np.asarray(y_true), np.asarray(probs)
@@ -93,7 +93,7 @@ def plot_roc(y_true, probs, title:str=''):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #b4a681e0
+# %% ../nbs/05_evaluation.ipynb #0c4f7ced
 def plot_predictions(x, y_true, probs, n:int=16, seed:int=0, title:str=''):
     "A grid of `n` random test images titled true/predicted, green if right and red if wrong; return the figure."
     idx = np.random.default_rng(seed).choice(len(y_true), min(n, len(y_true)), replace=False)
@@ -102,7 +102,7 @@ def plot_predictions(x, y_true, probs, n:int=16, seed:int=0, title:str=''):
     return show_images(x[idx], titles, ncols=8, colors=['green' if y_true[i] == pred[i] else 'red' for i in idx],
                        size=1.6, suptitle=f'{title} true / predicted'.strip())
 
-# %% ../nbs/05_evaluation.ipynb #3f579c50
+# %% ../nbs/05_evaluation.ipynb #55447568
 def test_metrics(model, sp:Splits, batch_size:int=64) -> tuple:
     "Evaluate `model` on the test set in order; return `(metrics, probabilities)` after checking alignment."
     loss, keras_acc = model.evaluate(sp.x_test, one_hot(sp.y_test), batch_size=batch_size, verbose=0)
@@ -113,7 +113,7 @@ def test_metrics(model, sp:Splits, batch_size:int=64) -> tuple:
             'report': rep, 'confusion_matrix': confusion_matrix(sp.y_test, pred, labels=list(range(len(CLASSES)))).tolist(),
             'roc_auc': roc_auc(sp.y_test, probs), 'test_parts': {k: float((pred[v] == sp.y_test[v]).mean()) for k, v in parts.items() if v.any()}}, probs
 
-# %% ../nbs/05_evaluation.ipynb #9be1d626
+# %% ../nbs/05_evaluation.ipynb #f88d065e
 def _save(fig, path) -> str:
     fig.savefig(path, dpi=110, bbox_inches='tight'); plt.close(fig); return str(path)
 
@@ -128,7 +128,7 @@ def save_figures(m:dict, probs, sp:Splits, out:Path, name:str, hist:dict|None=No
                                                                      target_names=CLASSES, zero_division=0))
     return {**art, 'classification_report_txt': str(out/'classification_report.txt')}
 
-# %% ../nbs/05_evaluation.ipynb #5a349f63
+# %% ../nbs/05_evaluation.ipynb #dedb1327
 def evaluate(model, sp:Splits, out_dir, name:str='model', hist:dict|None=None, batch_size:int=64) -> dict:
     "Test metrics of `model` on `sp` plus every figure, saved in `out_dir`; return the metrics (with `artifacts`)."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
@@ -138,7 +138,7 @@ def evaluate(model, sp:Splits, out_dir, name:str='model', hist:dict|None=None, b
     (out/'metrics.json').write_text(json.dumps(m, indent=1))
     return m
 
-# %% ../nbs/05_evaluation.ipynb #f8a13d09
+# %% ../nbs/05_evaluation.ipynb #37b4ea68
 def conclusion(m:dict, source:str, full:bool, name:str, epochs:int, secs:list) -> str:
     "A short conclusion drawn from a run's metrics, refusing to call quick-mode numbers results."
     f1 = {c: m['report'][c]['f1-score'] for c in CLASSES}

@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['custom_cnn', 'conv_params', 'bn_params', 'dense_params', 'param_formula']
 
-# %% ../nbs/06_model1_cnn.ipynb #457305a0
+# %% ../nbs/06_model1_cnn.ipynb #b5c3c632
 import numpy as np
 import keras
 from keras import layers
 
-# %% ../nbs/06_model1_cnn.ipynb #32f8089e
+# %% ../nbs/06_model1_cnn.ipynb #19972c36
 def custom_cnn(input_shape=(48, 48, 1), n_classes:int=7, l2:float=1e-4,
                augmentation=None, # optional layer applied (in training only) before scaling
                name:str='custom_cnn') -> keras.Model:
@@ -22,7 +22,7 @@ def custom_cnn(input_shape=(48, 48, 1), n_classes:int=7, l2:float=1e-4,
         conv(32, False), conv(64, False), *block(), conv(128), conv(256), *block(), conv(512), conv(512), *block(),
         layers.Flatten(), layers.Dense(1024, activation='relu'), layers.Dropout(0.25), layers.Dense(n_classes, activation='softmax', dtype='float32')], name=name)
 
-# %% ../nbs/06_model1_cnn.ipynb #7ad15901
+# %% ../nbs/06_model1_cnn.ipynb #28f4e443
 def conv_params(k:int, c_in:int, c_out:int) -> int: "Parameters of a k x k convolution with bias."; return (k*k*c_in + 1)*c_out
 def bn_params(c:int) -> int: "Parameters of batch normalisation over `c` channels (half of them trainable)."; return 4*c
 def dense_params(n_in:int, n_out:int) -> int: "Parameters of a dense layer with bias."; return (n_in + 1)*n_out

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['block_table', 'transfer_augmentation', 'vgg16_model']
 
-# %% ../nbs/09_vgg16.ipynb #10c062e3
+# %% ../nbs/09_vgg16.ipynb #28cd5c54
 import pandas as pd
 import keras
 from keras import layers
 from .transfer import transfer_model
 from .augment import cnn_augmentation
 
-# %% ../nbs/09_vgg16.ipynb #30885487
+# %% ../nbs/09_vgg16.ipynb #3514fe34
 def block_table(model) -> pd.DataFrame:
     "Convolutions, filters, output size and parameters per block of a Keras VGG model."
     rows = {}
@@ -24,7 +24,7 @@ def block_table(model) -> pd.DataFrame:
         r['output'] = 'x'.join(map(str, l.output.shape[1:]))
     return pd.DataFrame(rows).T
 
-# %% ../nbs/09_vgg16.ipynb #97312539
+# %% ../nbs/09_vgg16.ipynb #ac60770a
 def transfer_augmentation(seed:int|None=None) -> keras.Sequential:
     "Models 3 and 4's augmentation: rotation 10 degrees, shifts 0.1, zoom 0.2, horizontal flip."
     return cnn_augmentation(rotation=10, shift=0.1, shear=0, zoom=0.2, seed=seed)

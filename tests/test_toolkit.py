@@ -59,7 +59,7 @@ def test_validation_is_not_augmented():
     from fer_nb.augment import custom_cnn_aug
     m = custom_cnn_aug(seed=0)
     x = synthetic_data(2, 1).x_test[..., None]
-    assert np.allclose(np.asarray(m(x, training=False)), np.asarray(m(x, training=False)))
+    assert np.allclose(keras.ops.convert_to_numpy(m(x, training=False)), keras.ops.convert_to_numpy(m(x, training=False)))
 
 def test_model_parameter_counts():
     info = {n: model_info(n) for n in MODELS}
