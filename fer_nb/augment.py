@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['cnn_augmentation', 'custom_cnn_aug']
 
-# %% ../nbs/07_model2_augmentation.ipynb #68beca7d
+# %% ../nbs/07_model2_augmentation.ipynb #972026b9
 import numpy as np
 import keras
 from keras import layers
 from .models import custom_cnn
 
-# %% ../nbs/07_model2_augmentation.ipynb #176b8ddd
+# %% ../nbs/07_model2_augmentation.ipynb #2ca154b6
 def cnn_augmentation(rotation:float=40, shift:float=0.2, shear:float=0.2, zoom:float=0.2, seed:int|None=None) -> keras.Sequential:
     "Model 2's augmentation: rotation (degrees), shifts, shear factor, zoom, horizontal flip; nearest fill."
     return keras.Sequential([layers.RandomRotation(rotation/360, fill_mode='nearest', seed=seed),
@@ -19,7 +19,7 @@ def cnn_augmentation(rotation:float=40, shift:float=0.2, shear:float=0.2, zoom:f
         *([layers.RandomShear(x_factor=shear, fill_mode='nearest', seed=seed)] if shear else []),
         layers.RandomZoom(zoom, fill_mode='nearest', seed=seed), layers.RandomFlip('horizontal', seed=seed)], name='augmentation')
 
-# %% ../nbs/07_model2_augmentation.ipynb #08ab18fd
+# %% ../nbs/07_model2_augmentation.ipynb #6b7f9b58
 def custom_cnn_aug(input_shape=(48, 48, 1), n_classes:int=7, l2:float=1e-4, seed:int|None=None) -> keras.Model:
     "Model 2 of the course: Model 1 with `cnn_augmentation` inside (active in training only)."
     return custom_cnn(input_shape, n_classes, l2, augmentation=cnn_augmentation(seed=seed), name='custom_cnn_aug')

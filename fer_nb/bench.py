@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['jpeg_folder', 'reference_rate', 'fer_nb_rate', 'train_rate', 'bench']
 
-# %% ../nbs/13_bench.ipynb #33785d3e
+# %% ../nbs/13_bench.ipynb #abbf2342
 import time, tempfile
 from pathlib import Path
 import numpy as np
@@ -17,7 +17,7 @@ from .augment import cnn_augmentation
 from .vgg import transfer_augmentation
 from .transfer import input_stack
 
-# %% ../nbs/13_bench.ipynb #d5545a0f
+# %% ../nbs/13_bench.ipynb #93c3bb65
 def jpeg_folder(n_per_class:int=40) -> tuple:
     "FER-2013's root if found, else a temporary folder of synthetic JPEG faces; return `(root, source)`."
     try: return find_dataset(download=False), 'fer2013'
@@ -31,7 +31,7 @@ def jpeg_folder(n_per_class:int=40) -> tuple:
         for s in SPLITS: Image.fromarray(im).save(root/s/CLASSES[c]/f'synthetic_{i:05d}.jpg')
     return root, 'synthetic'
 
-# %% ../nbs/13_bench.ipynb #341d51e8
+# %% ../nbs/13_bench.ipynb #28abcd12
 def reference_rate(root, size:int=224, gray:bool=False, batches:int=8, batch_size:int=64) -> float:
     "Images/s of the reference `ImageDataGenerator` pipeline (Model 3/4 augmentation at 224 RGB, or Model 2's at 48 gray)."
     from keras.src.legacy.preprocessing.image import ImageDataGenerator  # the class tf.keras.preprocessing.image exposes
@@ -44,7 +44,7 @@ def reference_rate(root, size:int=224, gray:bool=False, batches:int=8, batch_siz
     for _ in range(batches): next(gen)
     return batches*batch_size/(time.perf_counter() - t)
 
-# %% ../nbs/13_bench.ipynb #71e5b369
+# %% ../nbs/13_bench.ipynb #d0d9b887
 def fer_nb_rate(x, size:int=224, gray:bool=False, batches:int=8, batch_size:int=64) -> float:
     "Images/s of fer_nb's in-model input stack on in-memory `uint8` images `x` (N, 48, 48, 1)."
     inp = keras.Input((48, 48, 1))
@@ -60,7 +60,7 @@ def fer_nb_rate(x, size:int=224, gray:bool=False, batches:int=8, batch_size:int=
     model.predict(xs, batch_size=batch_size, verbose=0)
     return len(xs)/(time.perf_counter() - t)
 
-# %% ../nbs/13_bench.ipynb #fe1ca721
+# %% ../nbs/13_bench.ipynb #26c4adb5
 def train_rate(model, steps:int=3, batch_size:int=32) -> float:
     "Training images/s of compiled `model` on random 48x48 inputs, after one warm-up step."
     x = np.random.default_rng(0).integers(0, 256, ((steps + 1)*batch_size, 48, 48, 1)).astype('uint8')
@@ -70,12 +70,13 @@ def train_rate(model, steps:int=3, batch_size:int=32) -> float:
     model.fit(x[batch_size:], y[batch_size:], batch_size=batch_size, epochs=1, verbose=0)
     return steps*batch_size/(time.perf_counter() - t)
 
-# %% ../nbs/13_bench.ipynb #f93d5782
+# %% ../nbs/13_bench.ipynb #07d49e50
 def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32) -> dict:
     "Pipeline rates at 224 RGB and 48 gray, their ratios, and training images/s per model; print as it goes."
     from fer_nb.config import devices
     from fer_nb.course import MODELS, build
     from fer_nb.faces import load_data
+    from fer_nb.training import compile_model
     root, src = jpeg_folder()
     x = load_data(cfg, verbose=False).x_train[:batches*64, ..., None]
     res = {'device': ', '.join(devices()), 'backend': keras.backend.backend(), 'jpeg_source': src}
@@ -85,7 +86,6 @@ def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32
         print(f"{'224x224 RGB, Model 3/4 aug' if not gray else '48x48 gray, Model 2 aug'}: reference {r:,.0f} img/s · fer_nb {f:,.0f} img/s · ratio {f/r:.1f}")
     res['train_img_per_s'], res['train_input_size'] = {}, cfg.img_size
     for n in models if models is not None else MODELS:
-        from fer_nb.training import compile_model
         res['train_img_per_s'][n] = train_rate(compile_model(build(n, cfg, weights=None)), train_steps, train_batch)
         print(f"training {n} (transfer models at {cfg.img_size}x{cfg.img_size}): {res['train_img_per_s'][n]:,.1f} img/s")
     return res

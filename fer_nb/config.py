@@ -6,20 +6,20 @@
 __all__ = ['MODES', 'MODEL_DIRS', 'PRECISIONS', 'in_colab', 'devices', 'has_accelerator', 'get_mode', 'results_root', 'cache_dir',
            'set_seed', 'backend_report', 'choose_precision', 'Config', 'get_config']
 
-# %% ../nbs/00_config.ipynb #55eaa018
+# %% ../nbs/00_config.ipynb #6633a586
 import os, random, importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 
-# %% ../nbs/00_config.ipynb #abf39d24
+# %% ../nbs/00_config.ipynb #7cdf4089
 MODES = ('quick', 'full')
 
 def in_colab() -> bool:
     "True when running inside Google Colab."
     return importlib.util.find_spec('google.colab') is not None
 
-# %% ../nbs/00_config.ipynb #798230ce
+# %% ../nbs/00_config.ipynb #b0014e64
 def devices() -> list:
     "Devices Keras can use, e.g. `['cpu:0']` or `['cuda:0']`."
     import keras
@@ -32,7 +32,7 @@ def has_accelerator() -> bool:
     "True when Keras sees a GPU or TPU."
     return any(not d.startswith('cpu') for d in devices())
 
-# %% ../nbs/00_config.ipynb #793463de
+# %% ../nbs/00_config.ipynb #27f71fa2
 def get_mode(mode:str|None=None # 'quick', 'full', or None for `FER_NB_MODE`, else auto
             ) -> tuple[str, str]:
     "Resolve the run mode; return `(mode, why)`."
@@ -45,7 +45,7 @@ def get_mode(mode:str|None=None # 'quick', 'full', or None for `FER_NB_MODE`, el
     if mode not in MODES: raise ValueError(f"mode={mode!r} is not one of {MODES}")
     return mode, 'set explicitly'
 
-# %% ../nbs/00_config.ipynb #2c981805
+# %% ../nbs/00_config.ipynb #5c0ba5b4
 MODEL_DIRS = {'custom_cnn': 'Custom_CNN_From_Scratch', 'custom_cnn_aug': 'Custom_CNN_With_Augmentation',
               'vgg16': 'VGG16_Transfer_Learning', 'resnet50v2': 'ResNet50_Transfer_Learning'}
 
@@ -59,20 +59,20 @@ def cache_dir() -> Path:
     "Where extracted data and decoded arrays are cached: `FER_NB_CACHE`, else `~/.cache/fer_nb`."
     return Path(os.environ.get('FER_NB_CACHE', '~/.cache/fer_nb')).expanduser()
 
-# %% ../nbs/00_config.ipynb #a95417b7
+# %% ../nbs/00_config.ipynb #ae9c2e60
 def set_seed(seed:int=42):
     "Seed Python, NumPy and Keras' backend."
     random.seed(seed); np.random.seed(seed)
     import keras
     keras.utils.set_random_seed(seed)
 
-# %% ../nbs/00_config.ipynb #7545f1b9
+# %% ../nbs/00_config.ipynb #896d7281
 def backend_report() -> str:
     "One line naming the Keras version, backend and devices."
     import keras
     return f"Keras {keras.__version__} · backend {keras.backend.backend()} · devices {', '.join(devices())}"
 
-# %% ../nbs/00_config.ipynb #f16f4257
+# %% ../nbs/00_config.ipynb #307783e5
 PRECISIONS = ('float32', 'mixed_float16', 'mixed_bfloat16')
 
 def choose_precision(mode:str, accelerator:bool|None=None) -> str:
@@ -84,7 +84,7 @@ def choose_precision(mode:str, accelerator:bool|None=None) -> str:
     if accelerator is None: accelerator = has_accelerator()
     return 'mixed_float16' if (mode == 'full' and accelerator) else 'float32'
 
-# %% ../nbs/00_config.ipynb #1f1679e8
+# %% ../nbs/00_config.ipynb #447866fe
 @dataclass
 class Config:
     "Settings of one course run; build it with `get_config`."
@@ -109,7 +109,7 @@ class Config:
         d.mkdir(parents=True, exist_ok=True)
         return d
 
-# %% ../nbs/00_config.ipynb #e5c5ad38
+# %% ../nbs/00_config.ipynb #4f3e4458
 def get_config(mode:str|None=None, # 'quick', 'full' or None (see `get_mode`)
                root=None, # results folder (see `results_root`)
                seed:int=42, verbose:bool=True) -> Config:

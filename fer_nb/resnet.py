@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['residual_block', 'resnet50v2_model']
 
-# %% ../nbs/10_resnet.ipynb #92ae0113
+# %% ../nbs/10_resnet.ipynb #e995f76a
 import keras
 from keras import layers
 from .transfer import transfer_model
 from .vgg import transfer_augmentation
 
-# %% ../nbs/10_resnet.ipynb #74fe746b
+# %% ../nbs/10_resnet.ipynb #a6484b76
 def residual_block(x, filters:int, stride:int=1):
     "y = F(x) + shortcut(x): two 3x3 convolutions, identity shortcut when shapes match, else a 1x1 projection."
     f = layers.Conv2D(filters, 3, strides=stride, padding='same', activation='relu')(x)
@@ -19,7 +19,7 @@ def residual_block(x, filters:int, stride:int=1):
     short = x if (stride == 1 and x.shape[-1] == filters) else layers.Conv2D(filters, 1, strides=stride)(x)
     return layers.Activation('relu')(layers.Add()([f, short]))
 
-# %% ../nbs/10_resnet.ipynb #67a88f11
+# %% ../nbs/10_resnet.ipynb #ae4d7a26
 def resnet50v2_model(input_shape=(48, 48, 1), size:int=224, weights='imagenet', mode:str='quick', n_classes:int=7, seed=None) -> keras.Model:
     "Model 4: ResNet50V2 (last 50 layers trainable) with the course's head; 29,996,295 parameters at 224."
     head = [layers.Dropout(0.25), layers.BatchNormalization(), layers.Flatten(), layers.Dense(64, activation='relu'),

@@ -6,7 +6,7 @@
 __all__ = ['Splits', 'prepare', 'class_weights', 'EpochTimer', 'course_callbacks', 'compile_model', 'one_hot', 'BackupError',
            'fit', 'StopAfter']
 
-# %% ../nbs/04_training.ipynb #a26b26b6
+# %% ../nbs/04_training.ipynb #75ade77c
 import time, json
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +15,7 @@ import keras
 from .config import Config
 from .data import CLASSES, FERData, train_val_split, subset
 
-# %% ../nbs/04_training.ipynb #2098eea2
+# %% ../nbs/04_training.ipynb #e0ce5f3e
 @dataclass(repr=False)
 class Splits:
     "Train, validation and test arrays for one run (images `uint8` with a channel axis, integer labels)."
@@ -30,21 +30,21 @@ def prepare(data:FERData, cfg:Config) -> Splits:
     xs, ys, ps = subset(data.x_test, data.y_test, cfg.test_per_class, cfg.seed, data.p_test)
     return Splits(xt[..., None], yt, xv[..., None], yv, xs[..., None], ys, ps, data.source)
 
-# %% ../nbs/04_training.ipynb #abc097f7
+# %% ../nbs/04_training.ipynb #ef071874
 def class_weights(y) -> dict:
     "Balanced class weights `{class index: weight}` for integer labels `y`."
     from sklearn.utils.class_weight import compute_class_weight
     classes = np.unique(y)
     return {int(c): float(w) for c, w in zip(classes, compute_class_weight('balanced', classes=classes, y=y))}
 
-# %% ../nbs/04_training.ipynb #f2a5075f
+# %% ../nbs/04_training.ipynb #48e178b4
 class EpochTimer(keras.callbacks.Callback):
     "Record each epoch's wall-clock seconds in `self.seconds`."
     def on_train_begin(self, logs=None): self.seconds = []
     def on_epoch_begin(self, epoch, logs=None): self._t = time.time()
     def on_epoch_end(self, epoch, logs=None): self.seconds.append(time.time() - self._t)
 
-# %% ../nbs/04_training.ipynb #57402961
+# %% ../nbs/04_training.ipynb #5f3eabf7
 def course_callbacks(out_dir, # the model's results folder
                      patience:int=3, monitor:str='val_loss') -> list:
     "The course's callbacks writing into `out_dir`: checkpoint, early stopping, LR schedule, CSV log, backup, timer."
@@ -57,7 +57,7 @@ def course_callbacks(out_dir, # the model's results folder
             keras.callbacks.CSVLogger(str(out/'training_log.csv'), append=resuming),
             EpochTimer()]
 
-# %% ../nbs/04_training.ipynb #17753ef7
+# %% ../nbs/04_training.ipynb #493c72bc
 def compile_model(model, lr:float=1e-4):
     "Compile `model` with Adam at `lr`, categorical cross-entropy and accuracy."
     model.compile(optimizer=keras.optimizers.Adam(lr), loss='categorical_crossentropy', metrics=['accuracy'])
@@ -67,25 +67,26 @@ def one_hot(y, n:int=len(CLASSES)) -> np.ndarray:
     "One-hot `float32` labels."
     return np.eye(n, dtype=np.float32)[np.asarray(y)]
 
-# %% ../nbs/04_training.ipynb #1f2a445c
+# %% ../nbs/04_training.ipynb #a47ca0e8
 class BackupError(RuntimeError):
     "A training backup exists but cannot be restored."
 
 def fit(model, sp:Splits, out_dir, # compiled model, its data, its results folder
         epochs:int, batch_size:int=64, class_weight:dict|None=None, verbose='auto', callbacks=None):
     "Train `model` on `sp` with the course's callbacks (resuming from a backup); return `(history dict, seconds per epoch)`."
-    cbs, backup = course_callbacks(out_dir) + list(callbacks or []), Path(out_dir)/'backup'
-    resuming = backup.exists()
+    cbs, backup = course_callbacks(out_dir), Path(out_dir)/'backup'
+    timer, resuming = cbs[-1], backup.exists()
+    cbs += list(callbacks or [])
     try: h = model.fit(sp.x_train, one_hot(sp.y_train), validation_data=(sp.x_val, one_hot(sp.y_val)), epochs=epochs,
                        batch_size=batch_size, class_weight=class_weight, callbacks=cbs, verbose=verbose)
     except OSError as e:
         if not resuming: raise
         raise BackupError(f"{backup} could not be restored ({type(e).__name__}: {e}); move or delete that folder to train from scratch") from None
     hist = {k: [float(v) for v in vs] for k, vs in h.history.items()}
-    json.dump(hist, open(Path(out_dir)/'history.json', 'w'))
-    return hist, cbs[-1 - len(callbacks or [])].seconds
+    (Path(out_dir)/'history.json').write_text(json.dumps(hist))
+    return hist, timer.seconds
 
-# %% ../nbs/04_training.ipynb #466e27c1
+# %% ../nbs/04_training.ipynb #d22ae29a
 class StopAfter(keras.callbacks.Callback):
     "Raise `KeyboardInterrupt` at the end of epoch `n` (1-based): a stand-in for a disconnect."
     def __init__(self, n:int): super().__init__(); self.n = n

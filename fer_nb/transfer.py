@@ -6,14 +6,14 @@
 __all__ = ['PREPROCESS', 'APPS', 'freeze_all_but', 'n_params', 'GrayToRGB', 'BackbonePreprocess', 'input_stack',
            'WeightsUnavailable', 'local_weights', 'backbone', 'transfer_model']
 
-# %% ../nbs/08_transfer.ipynb #f2574a2a
+# %% ../nbs/08_transfer.ipynb #2287d6b3
 import os
 from pathlib import Path
 import numpy as np
 import keras
 from keras import layers, ops
 
-# %% ../nbs/08_transfer.ipynb #e7c230cc
+# %% ../nbs/08_transfer.ipynb #3b9001c5
 def freeze_all_but(model, n:int):
     "Freeze every layer of `model` except the last `n`; return `model`."
     for l in model.layers[:-n] if n else model.layers: l.trainable = False
@@ -24,7 +24,7 @@ def n_params(weights) -> int:
     "Number of values in a list of weights."
     return sum(int(np.prod(w.shape)) for w in weights)
 
-# %% ../nbs/08_transfer.ipynb #d2f372b2
+# %% ../nbs/08_transfer.ipynb #0c57a386
 @keras.saving.register_keras_serializable('fer_nb')
 class GrayToRGB(layers.Layer):
     "Repeat a single channel three times."
@@ -40,13 +40,13 @@ class BackbonePreprocess(layers.Layer):
     def call(self, x): return PREPROCESS[self.kind](ops.copy(ops.cast(x, 'float32')))  # a copy: it may work in place
     def get_config(self): return {**super().get_config(), 'kind': self.kind}
 
-# %% ../nbs/08_transfer.ipynb #7bcd065f
+# %% ../nbs/08_transfer.ipynb #fc7ec89c
 def input_stack(kind:str, size:int=224, augmentation=None) -> list:
     "Layers turning 48x48 gray `uint8` faces into backbone `kind`'s input: [augmentation], resize, RGB, preprocess."
     return [*([augmentation] if augmentation is not None else []), layers.Resizing(size, size, name='resize'),
             GrayToRGB(name='gray_to_rgb'), BackbonePreprocess(kind, name=f'{kind}_preprocess')]
 
-# %% ../nbs/08_transfer.ipynb #4f624fda
+# %% ../nbs/08_transfer.ipynb #40d11955
 APPS = {'vgg16': ('VGG16', 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'),
         'resnet50v2': ('ResNet50V2', 'resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5')}
 
@@ -60,7 +60,7 @@ def local_weights(kind:str) -> Path|None:
     if d and not f.is_file(): raise WeightsUnavailable(f"FER_NB_WEIGHTS_DIR={d}: no {APPS[kind][1]} there")
     return f
 
-# %% ../nbs/08_transfer.ipynb #8f56f5c0
+# %% ../nbs/08_transfer.ipynb #c3e1b8ec
 def backbone(kind:str, size:int=224, weights:str|None='imagenet', mode:str='quick') -> keras.Model:
     "The ImageNet backbone `kind` without its top, at `size`x`size`x3; offline fallback as described above."
     app = getattr(keras.applications, APPS[kind][0])
@@ -76,7 +76,7 @@ def backbone(kind:str, size:int=224, weights:str|None='imagenet', mode:str='quic
         print(f"WARNING: no ImageNet weights for {APPS[kind][0]} ({why}); quick mode continues with RANDOM initialisation.")
         return app(include_top=False, weights=None, input_shape=(size, size, 3))
 
-# %% ../nbs/08_transfer.ipynb #3dcff784
+# %% ../nbs/08_transfer.ipynb #d472ac6e
 def transfer_model(kind:str, head:list, n_trainable:int, input_shape=(48, 48, 1), size:int=224,
                    weights='imagenet', mode:str='quick', augmentation=None, name:str|None=None) -> keras.Model:
     "Input stack + backbone `kind` with its last `n_trainable` layers trainable + `head` layers."
