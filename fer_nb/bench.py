@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['jpeg_folder', 'reference_rate', 'fer_nb_rate', 'train_rate', 'bench']
 
-# %% ../nbs/13_bench.ipynb #abbf2342
+# %% ../nbs/13_bench.ipynb #20bdefbf
 import time, tempfile
 from pathlib import Path
 import numpy as np
@@ -17,7 +17,7 @@ from .augment import cnn_augmentation
 from .vgg import transfer_augmentation
 from .transfer import input_stack
 
-# %% ../nbs/13_bench.ipynb #93c3bb65
+# %% ../nbs/13_bench.ipynb #ac863649
 def jpeg_folder(n_per_class:int=40) -> tuple:
     "FER-2013's root if found, else a temporary folder of synthetic JPEG faces; return `(root, source)`."
     try: return find_dataset(download=False), 'fer2013'
@@ -31,7 +31,7 @@ def jpeg_folder(n_per_class:int=40) -> tuple:
         for s in SPLITS: Image.fromarray(im).save(root/s/CLASSES[c]/f'synthetic_{i:05d}.jpg')
     return root, 'synthetic'
 
-# %% ../nbs/13_bench.ipynb #28abcd12
+# %% ../nbs/13_bench.ipynb #a011c5a6
 def reference_rate(root, size:int=224, gray:bool=False, batches:int=8, batch_size:int=64) -> float:
     "Images/s of the reference `ImageDataGenerator` pipeline (Model 3/4 augmentation at 224 RGB, or Model 2's at 48 gray)."
     from keras.src.legacy.preprocessing.image import ImageDataGenerator  # the class tf.keras.preprocessing.image exposes
@@ -44,7 +44,7 @@ def reference_rate(root, size:int=224, gray:bool=False, batches:int=8, batch_siz
     for _ in range(batches): next(gen)
     return batches*batch_size/(time.perf_counter() - t)
 
-# %% ../nbs/13_bench.ipynb #d0d9b887
+# %% ../nbs/13_bench.ipynb #94a2ec4e
 def fer_nb_rate(x, size:int=224, gray:bool=False, batches:int=8, batch_size:int=64) -> float:
     "Images/s of fer_nb's in-model input stack on in-memory `uint8` images `x` (N, 48, 48, 1)."
     inp = keras.Input((48, 48, 1))
@@ -60,7 +60,7 @@ def fer_nb_rate(x, size:int=224, gray:bool=False, batches:int=8, batch_size:int=
     model.predict(xs, batch_size=batch_size, verbose=0)
     return len(xs)/(time.perf_counter() - t)
 
-# %% ../nbs/13_bench.ipynb #26c4adb5
+# %% ../nbs/13_bench.ipynb #e9efc95c
 def train_rate(model, steps:int=3, batch_size:int=32) -> float:
     "Training images/s of compiled `model` on random 48x48 inputs, after one warm-up step."
     x = np.random.default_rng(0).integers(0, 256, ((steps + 1)*batch_size, 48, 48, 1)).astype('uint8')
@@ -70,7 +70,7 @@ def train_rate(model, steps:int=3, batch_size:int=32) -> float:
     model.fit(x[batch_size:], y[batch_size:], batch_size=batch_size, epochs=1, verbose=0)
     return steps*batch_size/(time.perf_counter() - t)
 
-# %% ../nbs/13_bench.ipynb #07d49e50
+# %% ../nbs/13_bench.ipynb #028e5cf7
 def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32) -> dict:
     "Pipeline rates at 224 RGB and 48 gray, their ratios, and training images/s per model; print as it goes."
     from fer_nb.config import devices

@@ -46,9 +46,9 @@ def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagen
     data = data if data is not None else load_data(cfg)
     sp, out = prepare(data, cfg), cfg.model_dir(name)
     model = compile_model(model, spec['lr'])
-    hist, secs = fit(model, sp, out, epochs=epochs or cfg.epochs(spec['epochs']), batch_size=cfg.batch_size,
+    hist = fit(model, sp, out, epochs=epochs or cfg.epochs(spec['epochs']), batch_size=cfg.batch_size,
                      class_weight=class_weights(sp.y_train) if spec['balanced'] else None, verbose=verbose)
-    m = evaluate(model, sp, out, spec['title'], hist, cfg.batch_size)
+    m, secs = evaluate(model, sp, out, spec['title'], hist, cfg.batch_size), hist.get('seconds', [])
     res = {'model': name, 'mode': cfg.mode, 'data': data.source, **{k: m[k] for k in ('test_accuracy', 'test_loss', 'macro_f1', 'weighted_f1', 'report', 'confusion_matrix', 'roc_auc', 'test_parts')},
            'epochs_run': len(hist['loss']), 'seconds_per_epoch': float(np.mean(secs)) if secs else None,
            'train_images_per_second': len(sp.y_train)/float(np.mean(secs)) if secs else None, 'artifacts': m['artifacts']}

@@ -15,7 +15,7 @@ import seaborn as sns
 from sklearn.metrics import classification_report, confusion_matrix, roc_auc_score, roc_curve, f1_score
 from .data import CLASSES, test_parts
 from .faces import show_images
-from .training import Splits, one_hot
+from .training import Splits
 
 # %% ../nbs/05_evaluation.ipynb #ee4c8f54
 def plot_history(hist:dict, title:str=''):
@@ -105,7 +105,7 @@ def plot_predictions(x, y_true, probs, n:int=16, seed:int=0, title:str=''):
 # %% ../nbs/05_evaluation.ipynb #55447568
 def test_metrics(model, sp:Splits, batch_size:int=64) -> tuple:
     "Evaluate `model` on the test set in order; return `(metrics, probabilities)` after checking alignment."
-    loss, keras_acc = model.evaluate(sp.x_test, one_hot(sp.y_test), batch_size=batch_size, verbose=0)
+    loss, keras_acc = model.evaluate(sp.x_test, sp.y_test, batch_size=batch_size, verbose=0)
     probs = np.asarray(model.predict(sp.x_test, batch_size=batch_size, verbose=0))
     acc, pred = check_alignment(float(keras_acc), sp.y_test, probs), probs.argmax(1)
     rep, parts = report(sp.y_test, pred), test_parts(sp.p_test)
