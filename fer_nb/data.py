@@ -6,8 +6,8 @@
 __all__ = ['CLASSES', 'SPLITS', 'IMG_SIZE', 'ARCHIVE_SUFFIXES', 'KAGGLE_DATASET', 'NO_CREDENTIALS', 'DatasetError',
            'DatasetNotFound', 'find_root', 'check_layout', 'make_fake_fer', 'extract', 'kaggle_credentials',
            'kaggle_download', 'open_source', 'cached_copy', 'find_dataset', 'decode', 'list_images', 'fingerprint',
-           'FERData', 'load_fer', 'quarantine', 'train_val_split', 'subset', 'test_parts', 'Splits', 'prepare',
-           'load_data']
+           'FERData', 'load_fer', 'quarantine', 'train_val_split', 'subset', 'test_parts', 'image_hashes', 'Splits',
+           'prepare', 'load_data']
 
 # %% ../nbs/21_data.ipynb #92e09afe
 import os, io, json, time, shutil, hashlib, zipfile, tarfile, tempfile, zlib, lzma
@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
-from .config import cache_dir
+from .config import cache_dir, FerNbError
 
 # %% ../nbs/21_data.ipynb #b5557b2a
 CLASSES = ('angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise')
 SPLITS = ('train', 'test')
 IMG_SIZE = 48
 
-class DatasetError(Exception):
+class DatasetError(FerNbError):
     "FER-2013 cannot be found or used; the message says what is wrong and what to do."
 
 class DatasetNotFound(DatasetError):
@@ -328,19 +328,26 @@ def test_parts(paths) -> dict:
     return {k: np.char.startswith(names, k + '_') for k in ('PublicTest', 'PrivateTest')}
 
 # %% ../nbs/21_data.ipynb #05fe55f5
+def image_hashes(x) -> np.ndarray:
+    "A hash of each image's pixels (equal images, equal hashes)."
+    return np.array([hashlib.blake2b(im.tobytes(), digest_size=12).hexdigest() for im in np.ascontiguousarray(x)])
+
 @dataclass(repr=False)
 class Splits:
     "Train, validation and test arrays for one run (images `uint8` with a channel axis, integer labels)."
     x_train: np.ndarray; y_train: np.ndarray; x_val: np.ndarray; y_val: np.ndarray
     x_test: np.ndarray; y_test: np.ndarray; p_test: np.ndarray; source: str = 'fer2013'
-    def __repr__(self): return f"{self.source}: train {len(self.y_train):,} · val {len(self.y_val):,} · test {len(self.y_test):,}"
+    test_unique: np.ndarray|None = None  # test images with no pixel-identical copy in the training folder
+    def __repr__(self):
+        return f"{self.source}: train {len(self.y_train):,} · val {len(self.y_val):,} · test {len(self.y_test):,}"
 
-def prepare(data:FERData, cfg) -> Splits:
-    "Subset (in quick mode) and split `data` into `Splits`, with a channel axis added."
+def prepare(data:FERData, cfg, val_split:float=0.2) -> Splits:
+    "Subset (in quick mode) and split `data` into `Splits`, with a channel axis and the deduplicated-test mask."
     x, y = subset(data.x_train, data.y_train, cfg.train_per_class, cfg.seed)
-    xt, yt, xv, yv = train_val_split(x, y, 0.2, cfg.seed)
+    xt, yt, xv, yv = train_val_split(x, y, val_split, cfg.seed)
     xs, ys, ps = subset(data.x_test, data.y_test, cfg.test_per_class, cfg.seed, data.p_test)
-    return Splits(xt[..., None], yt, xv[..., None], yv, xs[..., None], ys, ps, data.source)
+    unique = ~np.isin(image_hashes(xs), image_hashes(data.x_train))
+    return Splits(xt[..., None], yt, xv[..., None], yv, xs[..., None], ys, ps, data.source, unique)
 
 # %% ../nbs/21_data.ipynb #e93b87a1
 def load_data(cfg=None, # the run's config (its mode decides the fallback)

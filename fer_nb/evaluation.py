@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['plot_history', 'AlignmentError', 'check_alignment', 'plot_confusion', 'report', 'plot_report', 'roc_auc', 'plot_roc',
-           'plot_predictions', 'test_metrics', 'save_figures', 'evaluate', 'conclusion']
+           'plot_predictions', 'predict_probs', 'test_metrics', 'save_figures', 'evaluate', 'conclusion']
 
 # %% ../nbs/24_evaluation.ipynb #b9386a91
 import json
@@ -15,6 +15,7 @@ import seaborn as sns
 from sklearn.metrics import classification_report, confusion_matrix, roc_auc_score, roc_curve, f1_score
 from .data import CLASSES, Splits, test_parts
 from .analysis import show_images
+from .config import result_label
 
 # %% ../nbs/24_evaluation.ipynb #ee4c8f54
 def plot_history(hist:dict, title:str=''):
@@ -70,13 +71,13 @@ def plot_report(rep:dict, title:str=''):
 
 # %% ../nbs/24_evaluation.ipynb #acfde913
 def roc_auc(y_true, probs) -> dict:
-    "Per-class one-vs-rest ROC AUC from `probs`, with macro and weighted averages (classes absent from `y_true` skipped)."
-    y_true, probs = np.asarray(y_true), np.asarray(probs)
+    "One-vs-rest ROC AUC from `probs`: per class, and scikit-learn's macro and weighted averages (absent classes skipped)."
+    y_true, probs = np.asarray(y_true), np.asarray(probs, np.float64)
     present = [c for c in range(len(CLASSES)) if 0 < (y_true == c).sum() < len(y_true)]
-    per = {CLASSES[c]: float(roc_auc_score(y_true == c, probs[:, c])) for c in present}
-    sup = np.array([(y_true == c).sum() for c in present])
-    vals = np.array(list(per.values()))
-    return {'per_class': per, 'macro': float(vals.mean()), 'weighted': float((vals*sup).sum()/sup.sum())}
+    Y, P = np.eye(len(CLASSES))[y_true][:, present], probs[:, present]  # one column per class: one-vs-rest
+    per = roc_auc_score(Y, P, average=None)
+    return {'per_class': {CLASSES[c]: float(a) for c, a in zip(present, per)},
+            'macro': float(roc_auc_score(Y, P, average='macro')), 'weighted': float(roc_auc_score(Y, P, average='weighted'))}
 
 def plot_roc(y_true, probs, title:str=''):
     "One-vs-rest ROC curve per class from `probs`; return the figure."
@@ -102,15 +103,30 @@ def plot_predictions(x, y_true, probs, n:int=16, seed:int=0, title:str=''):
                        size=1.6, suptitle=f'{title} true / predicted'.strip())
 
 # %% ../nbs/24_evaluation.ipynb #55447568
-def test_metrics(model, sp:Splits, batch_size:int=64) -> tuple:
+def predict_probs(model, x, batch_size:int=64, tta:bool=False) -> np.ndarray:
+    "Class probabilities of `model` for images `x`; with `tta`, averaged with those of the mirrored images."
+    p = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), np.float32)
+    if tta: p = (p + np.asarray(model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0), np.float32))/2
+    return p
+
+def _accuracies(pred, sp:Splits) -> dict:
+    "Accuracy on PublicTest/PrivateTest and on the deduplicated test set, with its size."
+    ok, out = pred == sp.y_test, {}
+    out['test_parts'] = {k: float(ok[v].mean()) for k, v in test_parts(sp.p_test).items() if v.any()}
+    u = sp.test_unique if sp.test_unique is not None else np.ones(len(ok), bool)
+    return {**out, 'dedup_test_accuracy': float(ok[u].mean()) if u.any() else None, 'dedup_test_images': int(u.sum())}
+
+def test_metrics(model, sp:Splits, batch_size:int=64, tta:bool=False) -> tuple:
     "Evaluate `model` on the test set in order; return `(metrics, probabilities)` after checking alignment."
     loss, keras_acc = model.evaluate(sp.x_test, sp.y_test, batch_size=batch_size, verbose=0)
-    probs = np.asarray(model.predict(sp.x_test, batch_size=batch_size, verbose=0))
-    acc, pred = check_alignment(float(keras_acc), sp.y_test, probs), probs.argmax(1)
-    rep, parts = report(sp.y_test, pred), test_parts(sp.p_test)
-    return {'test_loss': float(loss), 'test_accuracy': acc, 'macro_f1': rep['macro avg']['f1-score'], 'weighted_f1': rep['weighted avg']['f1-score'],
-            'report': rep, 'confusion_matrix': confusion_matrix(sp.y_test, pred, labels=list(range(len(CLASSES)))).tolist(),
-            'roc_auc': roc_auc(sp.y_test, probs), 'test_parts': {k: float((pred[v] == sp.y_test[v]).mean()) for k, v in parts.items() if v.any()}}, probs
+    plain = predict_probs(model, sp.x_test, batch_size)
+    acc = check_alignment(float(keras_acc), sp.y_test, plain)
+    probs = predict_probs(model, sp.x_test[:, :, ::-1], batch_size)/2 + plain/2 if tta else plain
+    pred = probs.argmax(1); rep = report(sp.y_test, pred)
+    return {'test_loss': float(loss), 'test_accuracy': float((pred == sp.y_test).mean()), 'tta': tta, 'plain_test_accuracy': acc,
+            'macro_f1': rep['macro avg']['f1-score'], 'weighted_f1': rep['weighted avg']['f1-score'], 'report': rep,
+            'confusion_matrix': confusion_matrix(sp.y_test, pred, labels=list(range(len(CLASSES)))).tolist(),
+            'roc_auc': roc_auc(sp.y_test, probs), **_accuracies(pred, sp)}, probs
 
 # %% ../nbs/24_evaluation.ipynb #f88d065e
 def _save(fig, path) -> str:
@@ -128,22 +144,24 @@ def save_figures(m:dict, probs, sp:Splits, out:Path, name:str, hist:dict|None=No
     return {**art, 'classification_report_txt': str(out/'classification_report.txt')}
 
 # %% ../nbs/24_evaluation.ipynb #dedb1327
-def evaluate(model, sp:Splits, out_dir, name:str='model', hist:dict|None=None, batch_size:int=64) -> dict:
+def evaluate(model, sp:Splits, out_dir, name:str='model', hist:dict|None=None, batch_size:int=64, tta:bool=False) -> dict:
     "Test metrics of `model` on `sp` plus every figure, saved in `out_dir`; return the metrics (with `artifacts`)."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    m, probs = test_metrics(model, sp, batch_size)
+    m, probs = test_metrics(model, sp, batch_size, tta)
+    files = [('checkpoint', 'model.keras'), ('training_log', 'training_log.csv')]
     m['artifacts'] = {**save_figures(m, probs, sp, out, name, hist), 'metrics': str(out/'metrics.json'),
-                      **{k: str(out/f) for k, f in [('checkpoint', 'model.keras'), ('training_log', 'training_log.csv'), ('history', 'history.json')] if (out/f).exists()}}
+                      **{k: str(out/f) for k, f in files if (out/f).exists()}}
     (out/'metrics.json').write_text(json.dumps(m, indent=1))
     return m
 
 # %% ../nbs/24_evaluation.ipynb #37b4ea68
-def conclusion(m:dict, source:str, full:bool, name:str, epochs:int, secs:list) -> str:
+def conclusion(m:dict, source:str, mode:str, name:str, epochs:int, secs:list) -> str:
     "A short conclusion drawn from a run's metrics, refusing to call quick-mode numbers results."
     f1 = {c: m['report'][c]['f1-score'] for c in CLASSES}
     best, worst = max(f1, key=f1.get), min(f1, key=f1.get)
     s = (f"{name}: test accuracy {m['test_accuracy']:.1%}, macro F1 {m['macro_f1']:.3f} after {epochs} epochs "
          f"({np.mean(secs):.1f} s/epoch); best class {best} (F1 {f1[best]:.2f}), worst {worst} (F1 {f1[worst]:.2f}).")
-    if not full or source != 'fer2013':
-        return s + f" These are QUICK-MODE numbers on {'synthetic faces' if source != 'fer2013' else 'a tiny FER-2013 subset'}: they show the code runs, they are not results."
-    return s + " The gap between accuracy and macro F1 measures how much the small classes lag behind."
+    if m.get('dedup_test_accuracy') is not None:
+        s += f" On the {m['dedup_test_images']:,} test images with no copy in the training folder: {m['dedup_test_accuracy']:.1%}."
+    label = result_label(mode, source)
+    return s + (f" {label}." if label else " The gap between accuracy and macro F1 measures how much the small classes lag behind.")

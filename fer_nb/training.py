@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['class_weights', 'EpochLogger', 'read_log', 'ResumableEarlyStopping', 'course_callbacks', 'default_jit',
-           'compile_model', 'BackupError', 'RunExists', 'fit', 'StopAfter']
+           'compile_model', 'warmup_cosine', 'sgd_cosine', 'BackupError', 'RunExists', 'fit', 'StopAfter']
 
 # %% ../nbs/23_training.ipynb #f612a186
 import time, json
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd
 import keras
+from .config import FerNbError
 from .data import CLASSES, Splits
 
 # %% ../nbs/23_training.ipynb #27c8c33a
@@ -44,18 +45,22 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
 
 # %% ../nbs/23_training.ipynb #b6926d13
 def course_callbacks(out_dir, # the model's results folder
-                     patience:int=3, monitor:str='val_loss') -> list:
+                     patience:int|None=3, # early-stopping patience; None: no early stopping and no plateau schedule
+                     monitor:str='val_loss') -> list:
     "The course's callbacks writing into `out_dir`: backup, checkpoint, early stopping, LR schedule, timed CSV log."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    out, mode = Path(out_dir), 'max' if 'acc' in monitor else 'min'
+    out.mkdir(parents=True, exist_ok=True)
     past = read_log(out).get(monitor, []) if (out/'backup').exists() else []
-    best = min(past) if past else None
-    wait = len(past) - 1 - int(np.argmin(past)) if past else 0
-    return [keras.callbacks.BackupAndRestore(str(out/'backup'), double_checkpoint=True),
-            keras.callbacks.ModelCheckpoint(str(out/'model.keras'), monitor=monitor, mode='min', save_best_only=True,
-                                            initial_value_threshold=best),
-            ResumableEarlyStopping(best, wait, monitor=monitor, min_delta=0, patience=patience, restore_best_weights=True),
-            keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.2, patience=6, min_delta=1e-4),
-            EpochLogger(str(out/'training_log.csv'), append=bool(past))]
+    best = (max if mode == 'max' else min)(past) if past else None
+    wait = len(past) - 1 - int(np.argmax(past) if mode == 'max' else np.argmin(past)) if past else 0
+    cbs = [keras.callbacks.BackupAndRestore(str(out/'backup'), double_checkpoint=True),
+           keras.callbacks.ModelCheckpoint(str(out/'model.keras'), monitor=monitor, mode=mode, save_best_only=True,
+                                           initial_value_threshold=best)]
+    if patience is not None:
+        cbs += [ResumableEarlyStopping(best, wait, monitor=monitor, mode=mode, min_delta=0, patience=patience,
+                                       restore_best_weights=True),
+                keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, factor=0.2, patience=6, min_delta=1e-4)]
+    return cbs + [EpochLogger(str(out/'training_log.csv'), append=bool(past))]
 
 # %% ../nbs/23_training.ipynb #bd3e6311
 def default_jit() -> bool|str:
@@ -69,11 +74,21 @@ def compile_model(model, lr:float=1e-4, optimizer=None, jit_compile=None):
                   jit_compile=default_jit() if jit_compile is None else jit_compile)
     return model
 
+# %% ../nbs/23_training.ipynb #b1752882
+def warmup_cosine(lr:float, steps:int, warmup:int=0):
+    "A learning-rate schedule: linear warm-up over `warmup` steps to `lr`, then cosine decay to 0 at `steps`."
+    return keras.optimizers.schedules.CosineDecay(0.0 if warmup else lr, max(steps - warmup, 1), alpha=0.0,
+                                                  warmup_target=lr if warmup else None, warmup_steps=warmup)
+
+def sgd_cosine(lr:float, steps:int, warmup:int=0, weight_decay:float=5e-4, momentum:float=0.9) -> keras.optimizers.SGD:
+    "SGD with Nesterov momentum, decoupled weight decay and the `warmup_cosine` schedule."
+    return keras.optimizers.SGD(warmup_cosine(lr, steps, warmup), momentum=momentum, nesterov=True, weight_decay=weight_decay)
+
 # %% ../nbs/23_training.ipynb #3779cec2
-class BackupError(RuntimeError):
+class BackupError(FerNbError):
     "A training backup exists but cannot be restored."
 
-class RunExists(RuntimeError):
+class RunExists(FerNbError):
     "A results folder holds a finished run with other settings."
 
 def _finished(out:Path, run:dict, model) -> bool:
@@ -89,14 +104,16 @@ def _finished(out:Path, run:dict, model) -> bool:
 
 # %% ../nbs/23_training.ipynb #1ca127d4
 def fit(model, sp:Splits, out_dir, # compiled model, its data, its results folder
-        epochs:int, batch_size:int=64, class_weight:dict|None=None, verbose='auto', callbacks=None) -> dict:
+        epochs:int, batch_size:int=64, class_weight:dict|None=None, verbose='auto', callbacks=None,
+        patience:int|None=3, monitor:str='val_loss') -> dict:
     "Train `model` on `sp` with the course's callbacks, resuming or reloading a run in `out_dir`; return its history."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     run = dict(epochs=epochs, batch_size=batch_size, source=sp.source, n_train=len(sp.y_train), n_val=len(sp.y_val))
     if _finished(out, run, model): return read_log(out)
     resuming = (out/'backup').exists()
+    cbs = course_callbacks(out, patience, monitor) + list(callbacks or [])
     try: model.fit(sp.x_train, sp.y_train, validation_data=(sp.x_val, sp.y_val), epochs=epochs, batch_size=batch_size,
-                   class_weight=class_weight, callbacks=course_callbacks(out) + list(callbacks or []), verbose=verbose)
+                   class_weight=class_weight, callbacks=cbs, verbose=verbose)
     except OSError as e:
         if not resuming: raise
         raise BackupError(f"{out/'backup'} could not be restored ({type(e).__name__}: {e}); move it away to train from scratch") from None

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import keras
 from keras import layers, ops
+from .config import FerNbError
 
 # %% ../nbs/05_transfer.ipynb #3b9001c5
 def freeze_all_but(model, n:int):
@@ -50,37 +51,34 @@ def input_stack(kind:str, size:int=224, augmentation=None) -> list:
 APPS = {'vgg16': ('VGG16', 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'),
         'resnet50v2': ('ResNet50V2', 'resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5')}
 
-class WeightsUnavailable(RuntimeError):
+class WeightsUnavailable(FerNbError):
     "ImageNet weights are needed but cannot be downloaded or found."
 
-def local_weights(kind:str) -> Path|None:
-    "A user-supplied ImageNet weights file for `kind` in `FER_NB_WEIGHTS_DIR`, if there is one."
-    d = os.environ.get('FER_NB_WEIGHTS_DIR')
-    f = Path(d).expanduser()/APPS[kind][1] if d else None
-    if d and not f.is_file(): raise WeightsUnavailable(f"FER_NB_WEIGHTS_DIR={d}: no {APPS[kind][1]} there")
+def local_weights(kind:str, weights_dir=None) -> Path|None:
+    "The user-supplied ImageNet weights file for `kind` in `weights_dir` (`FER_NB_WEIGHTS_DIR`), if a folder is given."
+    if weights_dir is None: return None
+    f = Path(weights_dir).expanduser()/APPS[kind][1]
+    if not f.is_file(): raise WeightsUnavailable(f"FER_NB_WEIGHTS_DIR={weights_dir}: no {APPS[kind][1]} there")
     return f
 
 # %% ../nbs/05_transfer.ipynb #c3e1b8ec
-def backbone(kind:str, size:int=224, weights:str|None='imagenet', mode:str='quick') -> keras.Model:
-    "The ImageNet backbone `kind` without its top, at `size`x`size`x3; offline fallback as described above."
+def backbone(kind:str, size:int=224, weights:str|None='imagenet', weights_dir=None) -> keras.Model:
+    "The ImageNet backbone `kind` without its top, at `size`x`size`x3; `WeightsUnavailable` if its weights cannot be had."
     app = getattr(keras.applications, APPS[kind][0])
-    if weights == 'imagenet' and (f := local_weights(kind)) is not None: weights = str(f)
+    if weights == 'imagenet' and (f := local_weights(kind, weights_dir)) is not None: weights = str(f)
     try: return app(include_top=False, weights=weights, input_shape=(size, size, 3))
     except Exception as e:
         if weights is None: raise
         why = str(e).splitlines()[0] if str(e) else type(e).__name__
         why = why if len(why) <= 220 else why[:217] + '...'
-        if mode == 'full':
-            raise WeightsUnavailable(f"{APPS[kind][0]} ImageNet weights could not be loaded ({why}). Full mode needs them: download "
-                                     f"{APPS[kind][1]} and put it in a folder named by FER_NB_WEIGHTS_DIR (or in ~/.keras/models).") from None
-        print(f"WARNING: no ImageNet weights for {APPS[kind][0]} ({why}); quick mode continues with RANDOM initialisation.")
-        return app(include_top=False, weights=None, input_shape=(size, size, 3))
+        raise WeightsUnavailable(f"{APPS[kind][0]} ImageNet weights could not be loaded ({why}); download {APPS[kind][1]} "
+                                 "into a folder named by FER_NB_WEIGHTS_DIR (or into ~/.keras/models)") from None
 
 # %% ../nbs/05_transfer.ipynb #d472ac6e
 def transfer_model(kind:str, head:list, n_trainable:int, input_shape=(48, 48, 1), size:int=224,
-                   weights='imagenet', mode:str='quick', augmentation=None, name:str|None=None) -> keras.Model:
+                   weights='imagenet', weights_dir=None, augmentation=None, name:str|None=None) -> keras.Model:
     "Input stack + backbone `kind` with its last `n_trainable` layers trainable + `head` layers."
-    base = freeze_all_but(backbone(kind, size, weights, mode), n_trainable)
+    base = freeze_all_but(backbone(kind, size, weights, weights_dir), n_trainable)
     inp = keras.Input(input_shape)
     x = inp
     for l in input_stack(kind, size, augmentation): x = l(x)
