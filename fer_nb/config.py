@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['MODES', 'MODELS', 'PRECISIONS', 'ENV', 'FerNbError', 'SettingError', 'in_colab', 'devices', 'has_accelerator',
-           'get_mode', 'ModelSpec', 'results_root', 'cache_dir', 'set_seed', 'backend_report', 'native_bf16',
-           'choose_precision', 'Config', 'get_config', 'is_result', 'result_label']
+           'get_mode', 'ModelSpec', 'results_root', 'cache_dir', 'data_source', 'set_seed', 'backend_report',
+           'native_bf16', 'choose_precision', 'Config', 'get_config', 'is_result', 'result_label']
 
 # %% ../nbs/20_config.ipynb #6633a586
 import os, random, shutil, subprocess, importlib.util
@@ -94,6 +94,10 @@ def cache_dir() -> Path:
     "Where extracted data and decoded arrays are cached: `FER_NB_CACHE`, else `~/.cache/fer_nb`."
     return Path(os.environ.get('FER_NB_CACHE', '~/.cache/fer_nb')).expanduser()
 
+def data_source() -> tuple[str, str]|None:
+    "The FER-2013 folder or archive named by `FER2013_DIR` or `FER2013_ZIP`, as `(variable, value)`, if one is set."
+    return next(((v, os.environ[v]) for v in ('FER2013_DIR', 'FER2013_ZIP') if os.environ.get(v)), None)
+
 # %% ../nbs/20_config.ipynb #ae9c2e60
 def set_seed(seed:int=42):
     "Seed Python, NumPy and Keras' backend."
@@ -180,11 +184,12 @@ def get_config(mode:str|None=None, # 'quick', 'full' or None (see `get_mode`)
     env = os.environ.get
     wd = env('FER_NB_WEIGHTS_DIR')
     cfg = Config(mode=mode, why=why, root=results_root(root), seed=seed, precision=choose_precision(mode, override=env('FER_NB_PRECISION')),
-                 data=env('FER2013_DIR') or env('FER2013_ZIP'), cache=cache_dir(), weights_dir=Path(wd).expanduser() if wd else None, **full)
+                 data=(data_source() or (None, None))[1], cache=cache_dir(), weights_dir=Path(wd).expanduser() if wd else None, **full)
     set_seed(seed)
     import keras
     keras.config.set_dtype_policy(cfg.precision)
-    if verbose: print(f"fer_nb mode: {mode.upper()} ({why}) · results in {cfg.root}\n{backend_report()} · precision {cfg.precision}")
+    if verbose: print(f"fer_nb mode: {mode.upper()} ({why}) · data: {cfg.data or 'see load_data'} · results in {cfg.root}\n"
+                      f"{backend_report()} · precision {cfg.precision}")
     return cfg
 
 # %% ../nbs/20_config.ipynb #d17829e2

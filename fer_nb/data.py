@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
-from .config import cache_dir, FerNbError
+from .config import cache_dir, data_source, FerNbError
 
 # %% ../nbs/21_data.ipynb #b5557b2a
 CLASSES = ('angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise')
@@ -209,8 +209,7 @@ def find_dataset(source=None, # folder or archive; None: look in the usual place
                 ) -> Path:
     "Locate FER-2013 (see the order above) and return the folder holding `train/` and `test/`."
     if source is not None: return open_source(source, 'source')
-    for var in ('FER2013_DIR', 'FER2013_ZIP'):
-        if os.environ.get(var): return open_source(os.environ[var], var)
+    if (env := data_source()) is not None: return open_source(env[1], env[0])
     if (c := cached_copy()) is not None: return c
     if download: return kaggle_download()
     raise DatasetNotFound("no FER-2013 found: pass a folder or archive, set FER2013_DIR or FER2013_ZIP, or set up Kaggle credentials")
@@ -356,6 +355,7 @@ def load_data(cfg=None, # the run's config (its mode decides the fallback)
     "FER-2013 if it can be found; synthetic faces in quick mode if not."
     from fer_nb.config import get_mode
     mode = cfg.mode if cfg is not None else get_mode()[0]
+    source = source if source is not None else getattr(cfg, 'data', None)
     try: data = load_fer(find_dataset(source, download=(mode == 'full')), verbose=verbose)
     except DatasetNotFound as e:
         if mode == 'full': raise DatasetNotFound(f"full mode needs the real FER-2013 ({e})") from None

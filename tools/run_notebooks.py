@@ -1,0 +1,104 @@
+"""Execute course notebooks top to bottom in FULL mode on the real FER-2013 and write them back with their outputs.
+
+Stored outputs are evidence: a notebook in this repository has either no outputs or the outputs of one full-mode run
+on the real data. This tool is the only way outputs get in. It runs on a CPU or a GPU machine (any Keras backend).
+
+    python tools/run_notebooks.py nbs/02_analysis.ipynb nbs/03_model1_cnn.ipynb \\
+        --data ../shared/data/fer2013.zip --results /path/to/results-folder [--publish results] [--flags gpu]
+
+- `--data` (or FER2013_ZIP / FER2013_DIR) must name the real FER-2013; the tool refuses to store anything else.
+- `--results` is FER_NB_RESULTS: a model trained there before (e.g. by `fer-nb train`) is reloaded, not retrained.
+- After each notebook it checks that the first printed line says FULL and names the FER-2013 source, and that no
+  output mentions QUICK MODE or synthetic data; otherwise the notebook is left unchanged and the tool fails.
+- `--publish DIR` copies every real result found in the results folder (`*/result.json`) into DIR/<model>.json.
+- Figures are stored as PNG at 80 dpi; progress bars are reduced to their last state. nbs/ must stay under 15 MB.
+"""
+import argparse, json, os, re, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAGS = ('gpu', 'kaggle')
+LIMIT_MB = 15
+
+def _skip(cell, flags) -> bool:
+    "Cells nbdev_test would skip: markdown, the export call, and cells whose test flag was not asked for."
+    if cell.cell_type != 'code' or 'nbdev_export(' in cell.source: return True
+    first = [l[3:].strip() for l in cell.source.splitlines() if l.startswith('#|')]
+    return any(f in first and f not in flags for f in FLAGS)
+
+def _squash(text:str) -> str:
+    "Keep only the last state of each carriage-return progress line, without terminal colour codes."
+    text = re.sub(r'\x1b\[[0-9;]*m', '', text)
+    return '\n'.join(l.rsplit('\r', 1)[-1] for l in text.split('\n'))
+
+def _tidy(nb):
+    "Shrink stream outputs (progress bars) in place."
+    for c in nb.cells:
+        for o in c.get('outputs', []):
+            if o.get('output_type') == 'stream': o['text'] = _squash(''.join(o['text']))
+
+def _texts(nb) -> list:
+    "Every text output of `nb`, in order."
+    out = []
+    for c in nb.cells:
+        for o in c.get('outputs', []):
+            if o.get('output_type') == 'stream': out.append(''.join(o['text']))
+            elif 'text/plain' in o.get('data', {}): out.append(''.join(o['data']['text/plain']))
+    return out
+
+def check_full(nb, name:str):
+    "Raise unless `nb`'s outputs come from a full-mode run on FER-2013."
+    texts = _texts(nb)
+    if not texts: raise SystemExit(f"{name}: no output at all")
+    first = texts[0].strip().splitlines()[0]
+    if 'FULL' not in first or 'fer2013' not in first.lower():
+        raise SystemExit(f"{name}: first printed line does not say FULL and fer2013: {first!r}")
+    bad = [t for t in texts if 'QUICK MODE' in t or 'SYNTHETIC faces' in t]
+    if bad: raise SystemExit(f"{name}: outputs mention quick mode or synthetic data: {bad[0][:200]!r}")
+
+def run(path:Path, flags) -> float:
+    "Execute notebook `path` in place (outputs replaced); return the seconds it took."
+    from execnb.nbio import read_nb, write_nb
+    from execnb.shell import CaptureShell
+    nb, t = read_nb(path), time.time()
+    sh = CaptureShell(path, mpl_format='png')
+    sh.run_cell("import matplotlib; matplotlib.rcParams['figure.dpi'] = 80")
+    cwd = os.getcwd(); os.chdir(path.parent)
+    try: sh.run_all(nb, exc_stop=True, preproc=lambda c: _skip(c, flags))
+    except Exception:
+        raise SystemExit(f"{path.name} failed:\n{sh.prettytb(fname=path)}")
+    finally: os.chdir(cwd)
+    _tidy(nb); check_full(nb, path.name)
+    write_nb(nb, path)
+    return time.time() - t
+
+def publish_all(results:Path, dest:Path) -> list:
+    "Publish every real result under `results` into `dest`."
+    from fer_nb.course import publish
+    done = []
+    for f in sorted(results.glob('*/result.json')):
+        res = json.loads(f.read_text())
+        if res.get('result'): done.append(publish(res, dest))
+    return done
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('notebooks', nargs='+', type=Path)
+    p.add_argument('--data', help='FER-2013 zip or folder (default: FER2013_ZIP / FER2013_DIR)')
+    p.add_argument('--results', help='results folder (FER_NB_RESULTS); finished runs there are reloaded')
+    p.add_argument('--publish', type=Path, help='copy real results into this folder (e.g. results)')
+    p.add_argument('--flags', nargs='*', default=[], choices=FLAGS, help='also run cells with these test flags')
+    a = p.parse_args(argv)
+    data = a.data or os.environ.get('FER2013_ZIP') or os.environ.get('FER2013_DIR')
+    if not data or not Path(data).exists(): p.error('the real FER-2013 is needed: pass --data or set FER2013_ZIP')
+    os.environ.update(FER_NB_MODE='full', MPLBACKEND='module://matplotlib_inline.backend_inline')
+    os.environ['FER2013_ZIP' if Path(data).is_file() else 'FER2013_DIR'] = str(Path(data).resolve())
+    if a.results: os.environ['FER_NB_RESULTS'] = str(Path(a.results).resolve())
+    for nb in a.notebooks: print(f"{nb.name}: {run(nb.resolve(), a.flags):.0f} s", flush=True)
+    if a.publish and a.results:
+        for f in publish_all(Path(a.results), a.publish): print(f"published {f}")
+    mb = sum(f.stat().st_size for f in (ROOT/'nbs').glob('*.ipynb'))/2**20
+    print(f"nbs/ holds {mb:.1f} MB of notebooks (limit {LIMIT_MB} MB)")
+    if mb > LIMIT_MB: raise SystemExit(f"nbs/ is {mb:.1f} MB, over the {LIMIT_MB} MB limit")
+
+if __name__ == '__main__': main()
