@@ -62,7 +62,7 @@ def hardware(precision:str='') -> str:
 
 # %% ../nbs/25_course.ipynb #2205db14
 def record(name:str, cfg:Config, source:str, m:dict, hist:dict, n:dict) -> dict:
-    "The JSON record of one run: the `results/` schema, then every metric and artifact."
+    "The JSON record of one run: the `results/` schema (seconds per epoch: the median epoch), then every metric and artifact."
     import keras
     secs, s = hist.get('seconds', []), spec(name)
     best = int(np.argmax(hist[s.monitor]) if 'acc' in s.monitor else np.argmin(hist[s.monitor])) + 1 if hist.get(s.monitor) else None
@@ -74,7 +74,7 @@ def record(name:str, cfg:Config, source:str, m:dict, hist:dict, n:dict) -> dict:
             'per_class_f1': {c: m['report'][c]['f1-score'] for c in CLASSES}, 'classes': list(CLASSES),
             'confusion_matrix': m['confusion_matrix'], 'test_loss': m['test_loss'], 'tta': m['tta'],
             'plain_test_accuracy': m['plain_test_accuracy'], 'epochs_run': len(hist['loss']), 'best_epoch': best,
-            'seconds_per_epoch': float(np.mean(secs)) if secs else None, 'train_seconds': float(np.sum(secs)) if secs else None,
+            'seconds_per_epoch': float(np.median(secs)) if secs else None, 'train_seconds': float(np.sum(secs)) if secs else None,
             'hardware': hardware(cfg.precision), 'precision': cfg.precision, 'backend': keras.backend.backend(),
             'keras_version': keras.__version__, 'date': datetime.date.today().isoformat(), 'seed': cfg.seed, **n,
             'selection': f"best {s.monitor} on the validation split ({s.val_split:.0%} of train/); the test folder is never used",

@@ -1,14 +1,14 @@
 "Training and evaluation toolkit: alignment, class weights, resume after interruption, artifacts, CLI train."
 import json, os, subprocess, sys
-import numpy as np, pytest
+import numpy as np, pandas as pd, pytest
 from pathlib import Path
 import keras
-from fer_nb.config import Config
-from fer_nb.data import CLASSES
+from fer_nb.config import Config, MODELS
+from fer_nb.data import CLASSES, prepare
 from fer_nb.faces import synthetic_data
-from fer_nb.training import prepare, compile_model, fit, class_weights, StopAfter
+from fer_nb.training import compile_model, fit, class_weights, read_log, StopAfter
 from fer_nb.evaluation import evaluate, check_alignment, AlignmentError
-from fer_nb.course import train, MODELS, model_info
+from fer_nb.course import train, model_info
 from conftest import real_source
 
 @pytest.fixture(scope='module')
@@ -22,7 +22,7 @@ def small():
 def test_alignment_check_catches_a_shuffled_test_set(sp, tmp_path):
     m = small(); fit(m, sp, tmp_path, epochs=2, verbose=0)
     probs = np.asarray(m.predict(sp.x_test, verbose=0))
-    acc = float(m.evaluate(sp.x_test, np.eye(7)[sp.y_test], verbose=0)[1])
+    acc = float(m.evaluate(sp.x_test, sp.y_test, verbose=0)[1])
     assert check_alignment(acc, sp.y_test, probs) == pytest.approx(acc, abs=2e-3)
     # a predictor that is right 80% of the time: the same labels shuffled drop to about chance, and must be caught
     rng = np.random.default_rng(0)
@@ -36,40 +36,61 @@ def test_class_weights_balance_every_class():
     totals = [w[c]*n for c, n in enumerate(np.bincount(y))]
     assert np.allclose(totals, totals[0]) and w[1] > w[3]
 
-def test_interrupted_training_resumes(sp, tmp_path):
-    with pytest.raises(KeyboardInterrupt): fit(small(), sp, tmp_path, epochs=5, verbose=0, callbacks=[StopAfter(3)])
-    hist, secs = fit(small(), sp, tmp_path, epochs=5, verbose=0)
-    assert len(hist['loss']) == 2 and len(secs) == 2
-    epochs = [int(l.split(',')[0]) for l in (tmp_path/'training_log.csv').read_text().split()[1:]]
-    assert epochs == [0, 1, 2, 3, 4] and not (tmp_path/'backup').exists()
+class Sabotage(keras.callbacks.Callback):
+    "From epoch `n` on (0-based), scramble the weights before each epoch, so those epochs end worse than any before."
+    def __init__(self, n): super().__init__(); self.n = n
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch >= self.n:
+            rng = np.random.default_rng(epoch)
+            self.model.set_weights([rng.normal(0, 3, w.shape).astype(w.dtype) for w in self.model.get_weights()])
+
+def _val_loss(m, sp):
+    return float(m.evaluate(sp.x_val, sp.y_val, verbose=0)[0])
+
+def test_resume_covers_the_whole_run_and_keeps_its_best_epoch(sp, tmp_path):
+    "Interrupted after epoch 2 of 4 and resumed: history, timings and epochs cover all 4; the best epoch (before the break) is kept."
+    with pytest.raises(KeyboardInterrupt): fit(small(), sp, tmp_path, epochs=4, verbose=0, callbacks=[StopAfter(2)])
+    m = small()
+    hist = fit(m, sp, tmp_path, epochs=4, verbose=0, callbacks=[Sabotage(2)])
+    assert len(hist['loss']) == 4 and len(hist['seconds']) == 4 and all(s > 0 for s in hist['seconds'])
+    assert json.loads((tmp_path/'fit.json').read_text())['epochs_run'] == 4 and not (tmp_path/'backup').exists()
+    best = int(np.argmin(hist['val_loss']))
+    assert best < 2, hist['val_loss']  # the sabotaged epochs 3 and 4 are worse
+    nearest = lambda v: int(np.argmin(np.abs(np.array(hist['val_loss']) - v)))
+    assert nearest(_val_loss(m, sp)) == best  # the returned model is the best epoch
+    assert nearest(_val_loss(keras.saving.load_model(tmp_path/'model.keras'), sp)) == best  # and so is model.keras
+    assert read_log(tmp_path) == hist
 
 def test_evaluate_metrics_agree_and_artifacts_exist(sp, tmp_path):
-    m = small(); hist, _ = fit(m, sp, tmp_path, epochs=1, verbose=0)
+    m = small(); hist = fit(m, sp, tmp_path, epochs=1, verbose=0)
     r = evaluate(m, sp, tmp_path, 'x', hist)
     cm = np.array(r['confusion_matrix'])
     assert r['report']['accuracy'] == pytest.approx(r['test_accuracy']) == pytest.approx(np.trace(cm)/cm.sum())
     assert cm.sum() == len(sp.y_test) and cm.shape == (7, 7)
     assert r['macro_f1'] == pytest.approx(np.mean([r['report'][c]['f1-score'] for c in CLASSES]))
-    names = {'confusion_matrix', 'classification_report', 'roc_curves', 'predictions', 'training_curves', 'metrics', 'checkpoint', 'training_log'}
+    names = {'confusion_matrix', 'classification_report', 'roc_curves', 'predictions', 'training_curves', 'metrics', 'checkpoint',
+             'training_log'}
     assert names <= set(r['artifacts']) and all(Path(p).stat().st_size > 0 for p in r['artifacts'].values())
     assert json.loads((tmp_path/'metrics.json').read_text())['test_accuracy'] == r['test_accuracy']
     assert 0 <= r['roc_auc']['macro'] <= 1
 
 def test_validation_is_not_augmented():
-    from fer_nb.augment import custom_cnn_aug
+    from fer_nb.models import custom_cnn_aug
     m = custom_cnn_aug(seed=0)
     x = synthetic_data(2, 1).x_test[..., None]
     assert np.allclose(keras.ops.convert_to_numpy(m(x, training=False)), keras.ops.convert_to_numpy(m(x, training=False)))
 
 def test_model_parameter_counts():
-    info = {n: model_info(n) for n in MODELS}
-    assert [info[n]['total'] for n in MODELS] == [22_813_703, 22_813_703, 40_934_215, 29_996_295]
-    assert [info[n]['trainable'] for n in MODELS] == [22_812_039, 22_812_039, 33_298_951, 22_779_527]
+    course = ['custom_cnn', 'custom_cnn_aug', 'vgg16', 'resnet50v2']
+    info = {n: model_info(n) for n in course + ['model5_compact']}
+    assert [info[n]['total'] for n in course] == [22_813_703, 22_813_703, 40_934_215, 29_996_295]
+    assert [info[n]['trainable'] for n in course] == [22_812_039, 22_812_039, 33_298_951, 22_779_527]
+    assert info['model5_compact']['total'] <= 3_000_000
 
 def test_full_mode_without_weights_is_a_clear_error(monkeypatch):
     from fer_nb.transfer import backbone, WeightsUnavailable
     monkeypatch.setenv('KERAS_HOME', '/nonexistent-keras-home')
-    try: backbone('vgg16', 32, mode='full')
+    try: backbone('vgg16', 32)
     except WeightsUnavailable as e: assert 'FER_NB_WEIGHTS_DIR' in str(e) and '\n' not in str(e)
     else: pytest.skip('ImageNet weights were downloadable here')
 
@@ -79,8 +100,9 @@ def _cli(*args):
 
 def _consistent(r):
     cm = np.array(r['confusion_matrix'])
-    assert r['report']['accuracy'] == pytest.approx(r['test_accuracy']) == pytest.approx(np.trace(cm)/cm.sum())
-    assert r['macro_f1'] == pytest.approx(r['report']['macro avg']['f1-score'])
+    assert r['test_accuracy'] == pytest.approx(np.trace(cm)/cm.sum()) and cm.sum() == r['n_test']
+    assert r['macro_f1'] == pytest.approx(np.mean(list(r['per_class_f1'].values())))
+    assert r['result'] is False  # quick mode is never a result
 
 def test_cli_train_quick_synthetic(tmp_path, monkeypatch):
     monkeypatch.delenv('FER2013_ZIP', raising=False); monkeypatch.delenv('FER2013_DIR', raising=False)
@@ -99,22 +121,25 @@ def test_cli_train_quick_on_real_data(tmp_path, real_cache, monkeypatch):
     r = json.loads(p.stdout)
     assert (r['data'], r['epochs_run']) == ('fer2013', 2)
     _consistent(r)
-    assert set(r['test_parts']) == {'PublicTest', 'PrivateTest'}
+    assert r['public_test_accuracy'] is not None and r['private_test_accuracy'] is not None
+    assert 0 < r['dedup_test_images'] <= r['n_test']
 
 def test_resume_survives_a_backup_corrupted_by_a_kill(sp, tmp_path):
     "A process killed while writing its backup leaves a truncated file; training falls back to the previous epoch's."
-    with pytest.raises(KeyboardInterrupt): fit(small(), sp, tmp_path, epochs=6, verbose=0, callbacks=[StopAfter(3)])
+    kw = dict(epochs=6, verbose=0, patience=None)  # no early stopping: all six epochs must run
+    with pytest.raises(KeyboardInterrupt): fit(small(), sp, tmp_path, callbacks=[StopAfter(3)], **kw)
     latest = tmp_path/'backup'/'latest.weights.h5'
     latest.write_bytes(latest.read_bytes()[:100])
-    hist, _ = fit(small(), sp, tmp_path, epochs=6, verbose=0)
-    assert len(hist['loss']) == 4  # epoch 3's backup was lost, epoch 2's was used: epochs 3-6 ran again
+    hist = fit(small(), sp, tmp_path, **kw)
+    assert len(hist['loss']) == 6  # epoch 3's backup was lost, epoch 2's was used: epochs 3-6 ran again
+    assert pd.read_csv(tmp_path/'training_log.csv').epoch.tolist() == [0, 1, 2, 2, 3, 4, 5]  # the log keeps the re-run
 
 def test_unrecoverable_backup_is_a_clear_error(sp, tmp_path):
     from fer_nb.training import BackupError
     (tmp_path/'backup').mkdir(parents=True)
     (tmp_path/'backup'/'latest.weights.h5').write_bytes(b'not hdf5')
     (tmp_path/'backup'/'training_metadata.json').write_text('{"epoch": 1, "batch": -1}')
-    with pytest.raises(BackupError, match='move or delete that folder'): fit(small(), sp, tmp_path, epochs=3, verbose=0)
+    with pytest.raises(BackupError, match='move it away'): fit(small(), sp, tmp_path, epochs=3, verbose=0)
     assert (tmp_path/'backup'/'latest.weights.h5').read_bytes() == b'not hdf5'  # nothing deleted
 
 def test_cli_course_quick_writes_the_comparison(tmp_path, monkeypatch):
@@ -126,7 +151,7 @@ def test_cli_course_quick_writes_the_comparison(tmp_path, monkeypatch):
     assert [r['model'] for r in out['results']] == list(MODELS) and out['data'] == 'synthetic'
     for r in out['results']: _consistent(r)
     md = Path(out['comparison_md']).read_text()
-    assert 'not results' in md and md.count('| Model ') == 4
+    assert 'not results' in md and md.count('| Model ') == len(MODELS)
     assert json.loads(Path(out['comparison_json']).read_text())['mode'] == 'quick'
 
 def test_cli_bench_reports_consistent_rates(tmp_path, monkeypatch):
@@ -147,5 +172,5 @@ def test_full_mode_uses_a_supplied_weights_file(tmp_path, monkeypatch):
     with h5py.File(tmp_path/'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5', 'w') as f: legacy.save_weights_to_hdf5_group(f, src)
     monkeypatch.setenv('FER_NB_WEIGHTS_DIR', str(tmp_path))
     from fer_nb.transfer import backbone
-    got = backbone('vgg16', 32, mode='full')
+    got = backbone('vgg16', 32, weights_dir=tmp_path)
     assert all(np.array_equal(a, b) for a, b in zip(src.get_weights(), got.get_weights()))

@@ -1,22 +1,47 @@
-"""Write README.md from nbs/index.ipynb (what `nbdev_readme` does, without needing Quarto).
+"""Write README.md from nbs/index.ipynb (what `nbdev_readme` does, without needing Quarto), with the results table
+generated from results/*.json.
 
 Hidden cells (`#| hide`) are left out; code cells become fenced Python; the title cell's `> summary` stays a quote.
-Run `python tools/make_readme.py` after editing index.ipynb; tests/test_readme.py fails when they disagree."""
-import json, sys
+The markdown cell holding `<!-- results -->` gets the table of results/*.json (see `results_table`).
+Run `python tools/make_readme.py` after editing index.ipynb or results/; tests/test_readme.py fails when they disagree."""
+import json
 from pathlib import Path
 
-def render(nb_path) -> str:
+ROOT = Path(__file__).resolve().parents[1]
+MARK = '<!-- results -->'
+
+def _pct(v) -> str: return '–' if v is None else f"{100*v:.2f}%"
+
+def results_table(results=ROOT/'results') -> str:
+    "The README's results table, one row per course model, from `results/<model>.json` ('not yet run here' if absent)."
+    head = ('| model | test acc (7,178) | PublicTest | PrivateTest | dedup test | macro F1 | epochs | s/epoch | hardware '
+            '| reference course |\n|---|---|---|---|---|---|---|---|---|---|')
+    from fer_nb.config import MODELS  # the registry: names, titles, the reference course's figures (imports no Keras)
+    rows = []
+    for name, spec in MODELS.items():
+        title, ref, f = spec.title, spec.reference or '–', Path(results)/f'{name}.json'
+        if not f.exists():
+            rows.append(f"| {title} | not yet run here | | | | | | | | {ref} |"); continue
+        r = json.loads(f.read_text())
+        dedup = f"{_pct(r['dedup_test_accuracy'])} ({r['dedup_test_images']:,})" if r.get('dedup_test_accuracy') else '–'
+        rows.append(f"| {title} | {_pct(r['test_accuracy'])} | {_pct(r['public_test_accuracy'])} | "
+                    f"{_pct(r['private_test_accuracy'])} | {dedup} | {r['macro_f1']:.3f} | {r['epochs_run']} | "
+                    f"{r['seconds_per_epoch']:.0f} | {r['hardware']} | {ref} |")
+    return head + '\n' + '\n'.join(rows)
+
+def render(nb_path=ROOT/'nbs'/'index.ipynb', results=ROOT/'results') -> str:
+    "README.md's text from the index notebook, with the results table filled in."
     cells = json.loads(Path(nb_path).read_text())['cells']
     out = []
     for c in cells:
         src = ''.join(c['source']).strip()
         if not src or src.startswith('#| hide'): continue
-        if c['cell_type'] == 'markdown': out.append(src)
+        if c['cell_type'] == 'markdown': out.append(src.replace(MARK, results_table(results)))
         elif c['cell_type'] == 'code':
             out.append('```python\n' + '\n'.join(l for l in src.splitlines() if not l.startswith('#|')) + '\n```')
-    return '<!-- generated from nbs/index.ipynb by tools/make_readme.py; edit the notebook, not this file -->\n\n' + '\n\n'.join(out) + '\n'
+    return '<!-- generated from nbs/index.ipynb and results/ by tools/make_readme.py; edit those, not this file -->\n\n' \
+           + '\n\n'.join(out) + '\n'
 
 if __name__ == '__main__':
-    root = Path(__file__).parents[1]
-    (root/'README.md').write_text(render(root/'nbs'/'index.ipynb'))
+    (ROOT/'README.md').write_text(render())
     print('wrote README.md')

@@ -1,0 +1,40 @@
+"results/*.json hold only real results, consistent with themselves, and the README's table is made from them."
+import json, importlib.util
+from pathlib import Path
+import numpy as np, pytest
+from fer_nb.config import MODELS, is_result
+
+ROOT = Path(__file__).parents[1]
+FILES = sorted((ROOT/'results').glob('*.json'))
+KEYS = {'model', 'mode', 'data', 'test_accuracy', 'public_test_accuracy', 'private_test_accuracy', 'dedup_test_accuracy',
+        'dedup_test_images', 'macro_f1', 'confusion_matrix', 'epochs_run', 'seconds_per_epoch', 'hardware', 'precision',
+        'backend', 'keras_version', 'date'}
+
+def _make_readme():
+    spec = importlib.util.spec_from_file_location('make_readme', ROOT/'tools'/'make_readme.py')
+    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); return m
+
+@pytest.mark.parametrize('f', FILES, ids=[f.stem for f in FILES])
+def test_result_is_real_and_consistent(f):
+    r = json.loads(f.read_text())
+    assert KEYS <= set(r), KEYS - set(r)
+    assert r['model'] == f.stem and r['model'] in MODELS
+    assert is_result(r['mode'], r['data']), 'only full-mode runs on FER-2013 belong in results/'
+    cm = np.array(r['confusion_matrix'])
+    assert cm.shape == (7, 7) and cm.sum() == 7178, 'the whole test folder, seven classes'
+    assert abs(np.trace(cm)/cm.sum() - r['test_accuracy']) < 1e-9, 'test accuracy is the diagonal share'
+    assert cm.sum(1).tolist() == [958, 111, 1024, 1774, 1233, 1247, 831], 'rows are the true classes, alphabetical'
+    assert 0 < r['dedup_test_images'] < 7178 and 0 < r['dedup_test_accuracy'] < 1
+    assert 'artifacts' not in r and (ROOT/'results'/f'{f.stem}_training_log.csv').is_file()
+
+def test_results_hold_no_weights():
+    assert not [p for p in (ROOT/'results').glob('*') if p.suffix not in ('.json', '.csv')]
+
+def test_readme_table_is_made_from_results():
+    m = _make_readme()
+    table = m.results_table(ROOT/'results')
+    assert table in (ROOT/'README.md').read_text(), 'run: python tools/make_readme.py'
+    for f in FILES:
+        r = json.loads(f.read_text())
+        assert f"| {MODELS[r['model']].title} | {100*r['test_accuracy']:.2f}% |" in table
+    assert table.count('not yet run here') == len(MODELS) - len(FILES)
