@@ -65,11 +65,17 @@ def _course(a):
 def _bench(a):
     "Input-pipeline and training speed."
     from fer_nb.bench import bench
-    r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps)
-    return r, f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}"
+    r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps, precision_models=a.precision_models)
+    bf16 = ' · '.join(f"{n} bf16/fp32 {v['ratio']:.2f}" for n, v in r['precision'].items())
+    return r, f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}" + (f" · {bf16}" if bf16 else '')
+
+def _predict(a):
+    "Emotions of the faces in photos."
+    from fer_nb.predict import predict_command
+    return predict_command(a)
 
 # %% ../nbs/27_cli.ipynb #903638ca
-COMMANDS = {'data': _data, 'models': _models, 'train': _train, 'course': _course, 'bench': _bench}
+COMMANDS = {'data': _data, 'models': _models, 'train': _train, 'course': _course, 'bench': _bench, 'predict': _predict}
 
 def parser() -> argparse.ArgumentParser:
     "The `fer-nb` argument parser."
@@ -98,6 +104,10 @@ def _add_commands(sub):
     b.add_argument('--batches', type=int, default=8, help='batches of 64 timed per pipeline')
     b.add_argument('--models', nargs='*', choices=list(MODELS), help='models whose training speed to measure (default: all)')
     b.add_argument('--train-steps', type=int, default=3, help='training steps timed per model')
+    b.add_argument('--precision-models', nargs='*', choices=list(MODELS),
+                   help='models whose float32 and bfloat16 training speeds to compare (default: custom_cnn)')
+    from fer_nb.predict import add_predict_args  # imports no Keras
+    add_predict_args(sub.add_parser('predict', help='find the faces in photos and classify their emotions'))
     for x in (t, c, b):
         x.add_argument('--mode', choices=('quick', 'full'),
                        help='run mode (default: FER_NB_MODE, else full with an accelerator, quick without)')
