@@ -78,7 +78,7 @@ MODELS = {
                        transfer=True, reference='53.85%'),
     'resnet50v2': ModelSpec('resnet50v2_model', 'ResNet50_Transfer_Learning', 'Model 4: ResNet50V2 transfer', 40, 1e-3,
                             balanced=True, transfer=True, reference='65.12%'),
-    'model5_compact': ModelSpec('model5_compact', 'Model5_Compact', 'Model 5 compact: from scratch on a CPU', 30, 0.05,
+    'model5_compact': ModelSpec('model5_compact', 'Model5_Compact', 'Model 5 compact: from scratch on a CPU', 28, 0.05,
                                 optimizer='sgd', patience=None, monitor='val_accuracy', val_split=0.1, batch_size=128,
                                 tta=True),
     'model5': ModelSpec('model5', 'Model5', 'Model 5: from scratch, GPU recipe', 120, 0.05, optimizer='sgd', patience=None,
