@@ -75,10 +75,12 @@ def train_rate(model, steps:int=3, batch_size:int=32) -> float:
 # %% ../nbs/26_bench.ipynb #d96d1af1
 def precision_rates(builder, steps:int=3, batch_size:int=64, policies=('float32', 'mixed_bfloat16')) -> dict:
     "Training images/s of `builder()` under each dtype policy, built and timed in this run; plus their `ratio`."
+    from fer_nb.config import dtype_policy
     from fer_nb.training import compile_model
     rates = {}
     for p in policies:
-        with keras.dtype_policies.DTypePolicyScope(p): rates[p] = train_rate(compile_model(builder()), steps, batch_size)
+        with dtype_policy(p): model = builder()
+        rates[p] = train_rate(compile_model(model), steps, batch_size)
     return {**rates, 'ratio': rates[policies[-1]]/rates[policies[0]]}
 
 # %% ../nbs/26_bench.ipynb #028e5cf7

@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['MODES', 'MODELS', 'PRECISIONS', 'ENV', 'FerNbError', 'SettingError', 'in_colab', 'devices', 'has_accelerator',
            'get_mode', 'ModelSpec', 'results_root', 'cache_dir', 'data_source', 'set_seed', 'backend_report',
-           'native_bf16', 'choose_precision', 'Config', 'get_config', 'is_result', 'result_label']
+           'native_bf16', 'choose_precision', 'dtype_policy', 'Config', 'get_config', 'is_result', 'result_label']
 
 # %% ../nbs/20_config.ipynb #6633a586
 import os, random, shutil, subprocess, importlib.util
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -139,6 +140,16 @@ def choose_precision(mode:str, accelerator:bool|None=None, override:str|None=Non
     if accelerator is None: accelerator = has_accelerator()
     if native_bf16(accelerator): return 'mixed_bfloat16'
     return 'mixed_float16' if (mode == 'full' and accelerator) else 'float32'
+
+# %% ../nbs/20_config.ipynb #82d1363a
+@contextmanager
+def dtype_policy(name:str):
+    "Build Keras layers under dtype policy `name` inside the `with` block; the previous policy is restored after it."
+    import keras
+    old = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try: yield
+    finally: keras.config.set_dtype_policy(old)
 
 # %% ../nbs/20_config.ipynb #447866fe
 ENV = {'FER_NB_MODE': 'quick or full', 'FER_NB_RESULTS': 'results folder', 'FER_NB_CACHE': 'cache folder',

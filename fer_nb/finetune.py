@@ -26,7 +26,7 @@ def freeze_batchnorm(model):
 def two_phase_fit(model, kind:str, sp:Splits, out_dir, # transfer model, its backbone's name, data, results folder
                   head_epochs:int, tune_epochs:int, n_unfreeze:int, head_lr:float=1e-3, tune_lr:float=1e-5,
                   batch_size:int=64, balanced:bool=True, verbose='auto') -> dict:
-    "Train the head on a frozen backbone, then fine-tune the top `n_unfreeze` layers with BatchNorm frozen; one history."
+    "Train the head on a frozen backbone, then fine-tune the top `n_unfreeze` layers, BatchNorm frozen; one history."
     base, out, cw = model.get_layer(kind), Path(out_dir), class_weights(sp.y_train) if balanced else None
     freeze_all_but(base, 0)
     h1 = fit(compile_model(model, head_lr), sp, out/'phase1_head', head_epochs, batch_size, cw, verbose)
@@ -35,7 +35,7 @@ def two_phase_fit(model, kind:str, sp:Splits, out_dir, # transfer model, its bac
     hist = {k: h1[k] + h2[k] for k in h1 if k in h2}  # every metric of both phases, 'seconds' included
     return {**hist, 'phase': [1]*len(h1['loss']) + [2]*len(h2['loss'])}
 
-# %% ../nbs/09_finetune.ipynb #a3e2d27e
+# %% ../nbs/09_finetune.ipynb #fe7a7baa
 def plot_phases(hist:dict, title:str='two phases'):
     "`plot_history` of a `two_phase_fit` history, with a dashed line where phase 2 begins; return the figure."
     fig = plot_history(hist, title)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import keras
 from keras import layers
-from .config import FerNbError
+from .config import FerNbError, dtype_policy
 
 # %% ../nbs/03_model1_cnn.ipynb #19972c36
 def custom_cnn(input_shape=(48, 48, 1), n_classes:int=7, l2:float=1e-4,
@@ -111,13 +111,13 @@ def pretrained() -> keras.Model:
     if not p.is_file():
         raise ModelUnavailable(f"no pretrained model in this install ({p} is missing): train one with "
                                "`fer-nb train model5_compact --mode full` and pass its model.keras with --model")
-    with keras.dtype_policies.DTypePolicyScope('float32'): return keras.saving.load_model(p, compile=False)
+    return keras.saving.load_model(p, compile=False)  # its layers were saved float32 (see `export_pretrained`)
 
 # %% ../nbs/08_model5.ipynb #0d6b34b8
 def export_pretrained(model_file, dest=None) -> Path:
     "Write the float32, optimizer-free copy of a trained Model 5 compact (`model_file`) that the package ships."
     dest = Path(dest) if dest is not None else pretrained_path()
-    with keras.dtype_policies.DTypePolicyScope('float32'):
+    with dtype_policy('float32'):
         m = model5_compact(); m.load_weights(model_file)
     dest.parent.mkdir(parents=True, exist_ok=True)
     m.save(dest)
