@@ -1,0 +1,43 @@
+"The compact Model 5 ships inside the package, loads offline, and classifies FER-2013 as its results file records."
+import json, subprocess, sys, zipfile
+from pathlib import Path
+import numpy as np, pytest
+from conftest import real_source
+
+ROOT = Path(__file__).parents[1]
+
+def test_shipped_weights_load_and_predict_offline():
+    from fer_nb.models import pretrained, pretrained_path
+    assert pretrained_path().is_file() and pretrained_path().stat().st_size <= 8*2**20
+    m = pretrained()
+    x = np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1)).astype('uint8')
+    p = np.asarray(m.predict(x, verbose=0))
+    assert p.shape == (5, 7) and np.allclose(p.sum(1), 1, atol=1e-4)
+    assert m.count_params() <= 3_000_000 and all(w.dtype == 'float32' for w in m.weights)
+
+def test_missing_weights_is_a_one_line_error(monkeypatch):
+    import fer_nb.models as fm
+    monkeypatch.setattr(fm, 'pretrained_path', lambda: Path('/nonexistent/model5_compact.keras'))
+    with pytest.raises(fm.ModelUnavailable) as e: fm.pretrained()
+    assert 'fer-nb train model5_compact' in str(e.value) and '\n' not in str(e.value)
+
+def test_a_built_wheel_carries_the_weights(tmp_path):
+    "What `pip install` installs: the wheel holds fer_nb/weights/model5_compact.keras."
+    p = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', '-w', str(tmp_path), str(ROOT)],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    names = zipfile.ZipFile(next(tmp_path.glob('fer_nb-*.whl'))).namelist()
+    assert 'fer_nb/weights/model5_compact.keras' in names
+
+@pytest.mark.skipif(not real_source(), reason='set FER2013_ZIP or FER2013_DIR to test on the real FER-2013')
+def test_shipped_model_scores_what_its_results_file_records(real_cache, monkeypatch):
+    monkeypatch.setenv('FER_NB_CACHE', str(real_cache))
+    from fer_nb.config import Config
+    from fer_nb.data import load_data
+    from fer_nb.evaluation import predict_probs
+    from fer_nb.models import pretrained
+    rec = json.loads((ROOT/'results'/'model5_compact.json').read_text())
+    d = load_data(Config(mode='full', data=real_source()), verbose=False)
+    acc = float((predict_probs(pretrained(), d.x_test[..., None], 256, tta=rec['tta']).argmax(1) == d.y_test).mean())
+    assert acc >= 0.66
+    assert abs(acc - rec['test_accuracy']) <= 0.005, (acc, rec['test_accuracy'])  # float32 here, bfloat16 in training
