@@ -129,12 +129,17 @@ def export_pretrained(model_file, dest=None) -> Path:
     return dest
 
 # %% ../nbs/08_model5.ipynb #f77b3680
-def trained_models(root) -> dict:
-    "Every registered model with a finished run under results folder `root`, loaded: `{name: model}`."
+def trained_models(cfg) -> dict:
+    "Every registered model with a finished run in `cfg`'s results folder, rebuilt and given its best weights."
     from fer_nb.config import MODELS
-    found = {n: Path(root)/s.folder/'model.keras' for n, s in MODELS.items()
-             if (Path(root)/s.folder/'fit.json').exists()}
-    return {n: keras.saving.load_model(f) for n, f in found.items()}
+    from fer_nb.course import build
+    found = {}
+    for n, s in MODELS.items():
+        d = cfg.root/s.folder
+        if not (d/'fit.json').exists(): continue
+        try: m = build(n, cfg, weights=None); m.load_weights(d/'model.keras'); found[n] = m
+        except (ValueError, OSError) as e: print(f"skipping {n}: {d/'model.keras'} does not fit this config ({e})"[:200])
+    return found
 
 def ensemble_table(probs:dict, y, parts:dict|None=None):
     "Accuracy of each member's `probs`, of their average, and of the average without each member."
