@@ -13,7 +13,7 @@ from keras import layers
 # %% ../nbs/04_model2_augmentation.ipynb #2ca154b6
 @keras.saving.register_keras_serializable('fer_nb')
 class RandomShear(layers.RandomShear):
-    "Keras' `RandomShear`, with a config that reloads (Keras 3.15 saves the factor as a range its own constructor refuses)."
+    "Keras' `RandomShear` with a config that reloads (Keras 3.15 saves the factor as a range it then refuses)."
     def __init__(self, x_factor=0.0, y_factor=0.0, **kw):
         super().__init__(x_factor=x_factor, y_factor=y_factor, **kw)
         self.factors = dict(x_factor=x_factor, y_factor=y_factor)

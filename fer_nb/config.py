@@ -70,19 +70,20 @@ class ModelSpec:
     batch_size: int = 64
     tta: bool = False           # evaluate with test-time augmentation (horizontal flip)
     reference: str = ''         # the reference course's test accuracy for this model, if it had one
+    quick_epochs: int = 1       # epochs in quick mode (see `Config`)
 
 MODELS = {
     'custom_cnn': ModelSpec('custom_cnn', 'Custom_CNN_From_Scratch', 'Model 1: CNN from scratch', 10, 1e-4,
-                            reference='58.57%'),
+                            reference='58.57%', quick_epochs=4),
     'custom_cnn_aug': ModelSpec('custom_cnn_aug', 'Custom_CNN_With_Augmentation', 'Model 2: CNN + augmentation',
-                                100, 1e-4, reference='61.09%'),
+                                100, 1e-4, reference='61.09%', quick_epochs=5),
     'vgg16': ModelSpec('vgg16_model', 'VGG16_Transfer_Learning', 'Model 3: VGG16 transfer', 100, 1e-4, balanced=True,
                        transfer=True, reference='53.85%'),
     'resnet50v2': ModelSpec('resnet50v2_model', 'ResNet50_Transfer_Learning', 'Model 4: ResNet50V2 transfer', 40, 1e-3,
                             balanced=True, transfer=True, reference='65.12%'),
     'model5_compact': ModelSpec('model5_compact', 'Model5_Compact', 'Model 5 compact: from scratch on a CPU', 28, 0.05,
                                 optimizer='sgd', patience=None, monitor='val_accuracy', val_split=0.1, batch_size=128,
-                                tta=True),
+                                tta=True, quick_epochs=4),
     'model5': ModelSpec('model5', 'Model5', 'Model 5: from scratch, GPU recipe', 120, 0.05, optimizer='sgd',
                         patience=None, monitor='val_accuracy', val_split=0.1, batch_size=64, tta=True),
 }
@@ -165,11 +166,15 @@ class Config:
     why: str = 'default'
     root: Path = Path('FER_2013_Emotion_Classifier')
     seed: int = 42
-    img_size: int = 64               # side the transfer-learning models resize to (224 in full mode)
-    train_per_class: int|None = 48   # images per class kept for training (None: all)
-    test_per_class: int|None = 24    # images per class kept for testing (None: all)
-    max_epochs: int|None = 2         # cap on every model's epochs (None: the course's own)
-    min_lr: float|None = None        # raise smaller learning rates to this (None: the course's own)
+    img_size: int = 32               # side the transfer-learning models resize to (224 in full mode)
+    train_per_class: int|None = 100  # images per class kept for training (None: all)
+    test_per_class: int|None = 30    # images per class kept for testing (None: all)
+    max_epochs: int|None = 2         # cap on the epochs of a lesson's own training cells (None: the course's)
+    batch_size: int|None = 16        # every model's batch size (None: each model's course setting)
+    min_lr: float|None = 3e-4        # raise smaller Adam learning rates to this (None: the course's own)
+    warmup_epochs: int|None = 1      # Adam warms up for this many epochs, then decays (None: a constant rate)
+    bn_momentum: float|None = 0.9    # batch normalisation's moving-average momentum (None: Keras' 0.99)
+    augment_strength: float = 0.15   # Model 2's augmentation ranges relative to the course's
     precision: str = 'float32'
     data: str|None = None            # FER-2013 folder or archive (FER2013_DIR / FER2013_ZIP)
     cache: Path = field(default_factory=cache_dir)
@@ -177,9 +182,13 @@ class Config:
 
     @property
     def full(self) -> bool: return self.mode == 'full'
-    def epochs(self, course_epochs:int) -> int:
-        "Epochs to train a model whose course setting is `course_epochs`."
+    def epochs(self, course_epochs:int, quick_epochs:int|None=None) -> int:
+        "Epochs for a model whose course setting is `course_epochs` (and quick-mode setting `quick_epochs`)."
+        if not self.full and quick_epochs is not None: return quick_epochs
         return course_epochs if self.max_epochs is None else min(course_epochs, self.max_epochs)
+    def batch(self, course_batch:int) -> int:
+        "Batch size for a model whose course setting is `course_batch`."
+        return course_batch if self.batch_size is None else self.batch_size
     def lr(self, course_lr:float) -> float:
         "Learning rate for a model whose course setting is `course_lr`."
         return course_lr if self.min_lr is None else max(course_lr, self.min_lr)
@@ -195,8 +204,9 @@ def get_config(mode:str|None=None, # 'quick', 'full' or None (see `get_mode`)
                seed:int=42, verbose:bool=True) -> Config:
     "Build the run's `Config` from the arguments and the environment, seed everything and print the mode."
     mode, why = get_mode(mode)
-    full = (dict(img_size=224, train_per_class=None, test_per_class=None, max_epochs=None, min_lr=None)
-            if mode == 'full' else {})
+    full = (dict(img_size=224, train_per_class=None, test_per_class=None, max_epochs=None, batch_size=None,
+                 min_lr=None, warmup_epochs=None, bn_momentum=None,
+                 augment_strength=1.0) if mode == 'full' else {})
     env = os.environ.get
     wd = env('FER_NB_WEIGHTS_DIR')
     cfg = Config(mode=mode, why=why, root=results_root(root), seed=seed,

@@ -13,7 +13,7 @@ import numpy as np
 import fer_nb.models
 from .config import Config, MODELS, ModelSpec, FerNbError, SettingError, is_result, result_label
 from .data import CLASSES, load_data, prepare
-from .training import compile_model, fit, class_weights, sgd_cosine
+from .training import compile_model, fit, class_weights, sgd_cosine, warmup_cosine, set_bn_momentum
 from .evaluation import evaluate
 from .transfer import n_params, WeightsUnavailable
 
@@ -23,16 +23,22 @@ def spec(name:str) -> ModelSpec:
     if name not in MODELS: raise SettingError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
     return MODELS[name]
 
-def build(name:str, cfg:Config, weights='imagenet'):
-    "Build registered model `name` for `cfg`; only in quick mode do missing ImageNet weights fall back to random ones."
-    fn = getattr(fer_nb.models, spec(name).builder)
-    args = dict(seed=cfg.seed, size=cfg.img_size, weights=weights, weights_dir=cfg.weights_dir)
+def _call(fn, cfg:Config, weights):
+    "Call builder `fn` with the arguments it takes; only in quick mode do missing ImageNet weights become random ones."
+    args = dict(seed=cfg.seed, size=cfg.img_size, weights=weights, weights_dir=cfg.weights_dir,
+                strength=cfg.augment_strength)
     kw = {k: v for k, v in args.items() if k in inspect.signature(fn).parameters}
     try: return fn(**kw)
     except WeightsUnavailable as e:
         if cfg.full or weights is None: raise
         print(f"WARNING: {e}. Quick mode continues from RANDOM weights.")
         return fn(**{**kw, 'weights': None})
+
+def build(name:str, cfg:Config, weights='imagenet'):
+    "Build registered model `name` with `cfg`'s run policy (random-weight fallback in quick mode, batch-norm momentum)."
+    model = _call(getattr(fer_nb.models, spec(name).builder), cfg, weights)
+    if cfg.bn_momentum is not None: set_bn_momentum(model, cfg.bn_momentum)
+    return model
 
 # %% ../nbs/25_course.ipynb #3656441d
 def model_info(name:str) -> dict:
@@ -43,11 +49,13 @@ def model_info(name:str) -> dict:
 
 # %% ../nbs/25_course.ipynb #d4ace02e
 def optimizer_for(s:ModelSpec, cfg:Config, n_train:int, epochs:int):
-    "Optimizer of registry entry `s`: Adam at its rate (raised in quick mode), or SGD with warm-up and cosine decay."
+    "Optimizer of registry entry `s`: Adam (constant, or warmed up and decayed as `cfg` says), or SGD with a cosine."
     import keras
-    if s.optimizer == 'adam': return keras.optimizers.Adam(cfg.lr(s.lr))
-    per_epoch = -(-n_train // s.batch_size)
-    return sgd_cosine(s.lr, per_epoch*epochs, warmup=min(3*per_epoch, per_epoch*epochs//10))
+    per_epoch = -(-n_train // cfg.batch(s.batch_size))
+    steps = per_epoch*epochs
+    warmup = per_epoch*cfg.warmup_epochs if cfg.warmup_epochs else min(3*per_epoch, steps//10)
+    if s.optimizer == 'sgd': return sgd_cosine(s.lr, steps, warmup=warmup)
+    return keras.optimizers.Adam(warmup_cosine(cfg.lr(s.lr), steps, warmup) if cfg.warmup_epochs else cfg.lr(s.lr))
 
 def hardware(precision:str='') -> str:
     "The machine in a few words, e.g. '2-core CPU (AMD EPYC), bf16' or 'NVIDIA H100 80GB HBM3, bf16'."
@@ -98,11 +106,13 @@ def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagen
     "Train and evaluate registered model `name`; return (and write to `result.json`) its record."
     s = spec(name)
     data = data if data is not None else load_data(cfg)
-    sp, out, ep = prepare(data, cfg, s.val_split), cfg.model_dir(name), epochs or cfg.epochs(s.epochs)
+    sp, out = prepare(data, cfg, s.val_split), cfg.model_dir(name)
+    ep, bs = epochs or cfg.epochs(s.epochs, s.quick_epochs), cfg.batch(s.batch_size)
     model = compile_model(build(name, cfg, weights), optimizer=optimizer_for(s, cfg, len(sp.y_train), ep))
-    hist = fit(model, sp, out, ep, s.batch_size, class_weights(sp.y_train) if s.balanced else None, verbose,
-               patience=s.patience, monitor=s.monitor)
-    return save_record(name, cfg, data.source, evaluate(model, sp, out, s.title, hist, s.batch_size, tta=s.tta),
+    hist = fit(model, sp, out, ep, bs, class_weights(sp.y_train) if s.balanced else None, verbose,
+               patience=None if cfg.warmup_epochs else s.patience,  # a scheduled rate cannot also be cut on plateaus
+               monitor=s.monitor)
+    return save_record(name, cfg, data.source, evaluate(model, sp, out, s.title, hist, bs, tta=s.tta),
                        hist, model, sp)
 
 # %% ../nbs/25_course.ipynb #79906b10

@@ -376,6 +376,8 @@ def load_data(cfg=None, # the run's config (its mode decides the fallback)
     except DatasetNotFound as e:
         if mode == 'full': raise DatasetNotFound(f"full mode needs the real FER-2013 ({e})") from None
         from fer_nb.faces import synthetic_data  # imported here: faces builds on data
-        data = synthetic_data(seed=cfg.seed if cfg is not None else 0)
+        per_class = lambda k, default: getattr(cfg, k, None) or default  # draw only the faces the run keeps
+        data = synthetic_data(per_class('train_per_class', 150), per_class('test_per_class', 50),
+                              seed=cfg.seed if cfg is not None else 0)
     if verbose: print(data.describe())
     return data

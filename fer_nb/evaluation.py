@@ -167,7 +167,8 @@ def conclusion(m:dict, source:str, mode:str, name:str, epochs:int, secs:list) ->
     f1 = {c: m['report'][c]['f1-score'] for c in CLASSES}
     best, worst = max(f1, key=f1.get), min(f1, key=f1.get)
     s = (f"{name}: test accuracy {m['test_accuracy']:.1%}, macro F1 {m['macro_f1']:.3f} after {epochs} epochs "
-         f"({np.median(secs):.1f} s/epoch, median); best class {best} (F1 {f1[best]:.2f}), worst {worst} (F1 {f1[worst]:.2f}).")
+         f"({np.median(secs):.1f} s/epoch, median); best class {best} (F1 {f1[best]:.2f}), "
+         f"worst {worst} (F1 {f1[worst]:.2f}).")
     if m.get('dedup_test_accuracy') is not None:
         s += (f" On the {m['dedup_test_images']:,} test images with no copy in the training folder: "
               f"{m['dedup_test_accuracy']:.1%}.")

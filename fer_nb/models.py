@@ -44,9 +44,11 @@ def param_formula(layer) -> int:
 # %% ../nbs/04_model2_augmentation.ipynb #6b7f9b58
 from .augment import cnn_augmentation
 
-def custom_cnn_aug(input_shape=(48, 48, 1), n_classes:int=7, l2:float=1e-4, seed:int|None=None) -> keras.Model:
-    "Model 2 of the course: Model 1 with `cnn_augmentation` inside (active in training only)."
-    return custom_cnn(input_shape, n_classes, l2, augmentation=cnn_augmentation(seed=seed), name='custom_cnn_aug')
+def custom_cnn_aug(input_shape=(48, 48, 1), n_classes:int=7, l2:float=1e-4, seed:int|None=None,
+                   strength:float=1.0) -> keras.Model:
+    "Model 2 of the course: Model 1 with `cnn_augmentation` inside, its ranges scaled by `strength` (training only)."
+    aug = cnn_augmentation(rotation=40*strength, shift=0.2*strength, shear=0.2*strength, zoom=0.2*strength, seed=seed)
+    return custom_cnn(input_shape, n_classes, l2, augmentation=aug, name='custom_cnn_aug')
 
 # %% ../nbs/06_vgg16.ipynb #11612897
 from .transfer import transfer_model
@@ -138,7 +140,8 @@ def trained_models(cfg) -> dict:
         d = cfg.root/s.folder
         if not (d/'fit.json').exists(): continue
         try: m = build(n, cfg, weights=None); m.load_weights(d/'model.keras'); found[n] = m
-        except (ValueError, OSError) as e: print(f"skipping {n}: {d/'model.keras'} does not fit this config ({e})"[:200])
+        except (ValueError, OSError) as e:
+            print(f"skipping {n}: {d/'model.keras'} does not fit this config ({e})"[:200])
     return found
 
 def ensemble_table(probs:dict, y, parts:dict|None=None):

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['class_weights', 'EpochLogger', 'read_log', 'ResumableEarlyStopping', 'course_callbacks', 'default_jit',
-           'compile_model', 'warmup_cosine', 'sgd_cosine', 'BackupError', 'RunExists', 'fit', 'StopAfter']
+           'compile_model', 'set_bn_momentum', 'warmup_cosine', 'sgd_cosine', 'BackupError', 'RunExists', 'fit',
+           'StopAfter']
 
 # %% ../nbs/23_training.ipynb #f612a186
 import time, json
@@ -74,6 +75,19 @@ def compile_model(model, lr:float=1e-4, optimizer=None, jit_compile=None):
     model.compile(optimizer=optimizer or keras.optimizers.Adam(lr), loss='sparse_categorical_crossentropy',
                   metrics=['accuracy'], jit_compile=default_jit() if jit_compile is None else jit_compile)
     return model
+
+# %% ../nbs/23_training.ipynb #b1db4abf
+def _sublayers(layer):
+    "Every layer inside `layer`, depth first (nested models included)."
+    for l in getattr(layer, 'layers', []):
+        yield l
+        yield from _sublayers(l)
+
+def set_bn_momentum(model, momentum:float) -> int:
+    "Set the moving-average `momentum` of every `BatchNormalization` layer in `model`; return how many were set."
+    bns = [l for l in _sublayers(model) if isinstance(l, keras.layers.BatchNormalization)]
+    for l in bns: l.momentum = momentum
+    return len(bns)
 
 # %% ../nbs/23_training.ipynb #b1752882
 def warmup_cosine(lr:float, steps:int, warmup:int=0):

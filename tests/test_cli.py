@@ -39,3 +39,12 @@ def test_data_on_real_fer2013(real_cache):
     out = json.loads(r.stdout)
     assert sum(out['counts']['train'].values()) == 28709 and sum(out['counts']['test'].values()) == 7178
     assert out['counts']['test']['disgust'] == 111 and out['problems'] == []
+
+def test_keras_commands_start_quietly(monkeypatch):
+    "TensorFlow's C++ start-up notes (oneDNN, cuInit, abseil) stay off the terminal unless TF_CPP_MIN_LOG_LEVEL is set."
+    monkeypatch.delenv('TF_CPP_MIN_LOG_LEVEL', raising=False)
+    r = run('models', '--json', env={k: v for k, v in os.environ.items() if k != 'TF_CPP_MIN_LOG_LEVEL'})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads(r.stdout)['custom_cnn']['total'] == 22_813_703
+    for noise in ('absl::InitializeLog', 'oneDNN', 'cuInit', 'cuda drivers', 'cpu_feature_guard'):
+        assert noise not in r.stderr, r.stderr[-2000:]
