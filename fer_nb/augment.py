@@ -20,8 +20,9 @@ class RandomShear(layers.RandomShear):
     def get_config(self): return {**super().get_config(), **self.factors}
 
 def cnn_augmentation(rotation:float=40, shift:float=0.2, shear:float=0.2, zoom:float=0.2,
-                     seed:int|None=None) -> keras.Sequential:
-    "Model 2's augmentation: rotation (degrees), shifts, shear factor, zoom, horizontal flip; nearest fill."
+                     seed:int|None=None, strength:float=1.0) -> keras.Sequential:
+    "Model 2's augmentation: rotation (degrees), shifts, shear, zoom (all scaled by `strength`), horizontal flip."
+    rotation, shift, shear, zoom = (v*strength for v in (rotation, shift, shear, zoom))
     return keras.Sequential([layers.RandomRotation(rotation/360, fill_mode='nearest', seed=seed),
         layers.RandomTranslation(shift, shift, fill_mode='nearest', seed=seed),
         *([RandomShear(x_factor=shear, fill_mode='nearest', seed=seed)] if shear else []),

@@ -47,8 +47,8 @@ from .augment import cnn_augmentation
 def custom_cnn_aug(input_shape=(48, 48, 1), n_classes:int=7, l2:float=1e-4, seed:int|None=None,
                    strength:float=1.0) -> keras.Model:
     "Model 2 of the course: Model 1 with `cnn_augmentation` inside, its ranges scaled by `strength` (training only)."
-    aug = cnn_augmentation(rotation=40*strength, shift=0.2*strength, shear=0.2*strength, zoom=0.2*strength, seed=seed)
-    return custom_cnn(input_shape, n_classes, l2, augmentation=aug, name='custom_cnn_aug')
+    return custom_cnn(input_shape, n_classes, l2, augmentation=cnn_augmentation(seed=seed, strength=strength),
+                      name='custom_cnn_aug')
 
 # %% ../nbs/06_vgg16.ipynb #11612897
 from .transfer import transfer_model
