@@ -7,7 +7,6 @@ __all__ = ['show_images', 'count_table', 'plot_counts', 'imbalance', 'prf', 'one
            'duplicate_summary', 'blank_images']
 
 # %% ../nbs/02_analysis.ipynb #49c9bd75
-import hashlib
 import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
 from .data import CLASSES, SPLITS, FERData, image_hashes
