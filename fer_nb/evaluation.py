@@ -29,7 +29,7 @@ def pct_ci(p:float, n:int, digits:int=2) -> str:
 
 # %% ../nbs/24_evaluation.ipynb #ff4c41d1
 def compare(p_a:float, p_b:float, n:int) -> str:
-    "'beats', 'trails' or 'matches': accuracy `p_a` against `p_b` on `n` images, by whether their 95% intervals overlap."
+    "'beats', 'trails' or 'matches': accuracy `p_a` against `p_b` on `n` images, by whether 95% intervals overlap."
     lo_a, hi_a, lo_b, hi_b = p_a - ci95(p_a, n), p_a + ci95(p_a, n), p_b - ci95(p_b, n), p_b + ci95(p_b, n)
     return 'beats' if lo_a > hi_b else 'trails' if hi_a < lo_b else 'matches'
 
