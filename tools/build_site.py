@@ -145,6 +145,7 @@ def sphinx_conf(cfg) -> dict:
                             'use_download_button': False,  # it would offer the page's cleaned copy
                             'launch_buttons': {'colab_url': 'https://colab.research.google.com'},
                             'show_toc_level': 2},
+        html_sidebars={'**': ['navbar-logo.html', 'icon-links.html', 'sbt-sidebar-nav.html']},  # search: in the header
         autodoc_member_order='bysource', autodoc_typehints='signature', autodoc_inherit_docstrings=False,
         html_show_sourcelink=False, html_copy_source=False, exclude_patterns=['**.ipynb_checkpoints'],
         suppress_warnings=['mystnb.unknown_mime_type', 'misc.highlighting_failure'])  # `!pip` lines aren't Python
