@@ -138,6 +138,7 @@ def sphinx_conf(cfg) -> dict:
         project=cfg['lib_name'], author=cfg['author'], copyright=cfg['copyright'], release=cfg['version'],
         extensions=['myst_nb', 'sphinx.ext.autodoc', 'sphinx.ext.viewcode'],
         nb_execution_mode='off',  # stored outputs are the evidence: full-mode runs on FER-2013
+        nb_ipywidgets_js={},  # never load widget scripts from a CDN: the pages load nothing from outside
         nb_merge_streams=True, myst_heading_anchors=3, html_theme='sphinx_book_theme', html_title=cfg['lib_name'],
         html_baseurl=cfg.get('doc_host', '') + cfg.get('doc_baseurl', '') + '/', html_last_updated_fmt=None,
         html_theme_options={'repository_url': cfg['git_url'], 'repository_branch': cfg.get('branch', 'main'),
