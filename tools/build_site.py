@@ -66,7 +66,7 @@ def page_notebook(nb: dict, name: str, cfg=None) -> dict:
     title = next((i for i, c in enumerate(cells) if c['cell_type'] == 'markdown'
                   and ''.join(c['source']).lstrip().startswith('# ')), -1)
     cells.insert(title + 1, _md(f'[Open in Colab]({colab_url(name, cfg)})'))
-    for i, c in enumerate(cells): c['id'] = f'c{i}'  # nbdev_clean strips ids; nbformat 4.5 wants them
+    for i, c in enumerate(cells): c['id'] = f'c{i}'  # unique ids, the added cells' too (nbformat 4.5 wants them)
     nb['cells'], nb['nbformat'], nb['nbformat_minor'] = cells, 4, max(nb.get('nbformat_minor', 5), 5)
     return nb
 
