@@ -33,16 +33,19 @@ def _check(m, name:str):
 # %% ../nbs/10_predict.ipynb #ad79eae4
 def load_model(model=None # None: the shipped Model 5 compact; a course `model.keras` path; or a Keras model
               ) -> tuple:
-    "The Keras model to predict with, and its name for reports."
+    "The Keras model to predict with (calibrated by the temperature recorded beside its file), and its name."
     import keras, fer_nb.models  # importing the models registers the course's custom layers
-    if model is None: return fer_nb.models.pretrained(), str(fer_nb.models.pretrained_path())
+    from fer_nb.calibration import calibrated, read_temperature
+    if model is None:
+        p = fer_nb.models.pretrained_path()
+        return calibrated(fer_nb.models.pretrained(), read_temperature(p)), str(p)
     if isinstance(model, keras.Model): return _check(model, model.name), model.name
     p = Path(model)
     if not p.is_file(): raise BadModel(f"{p}: no such model file")
     try:
         m = keras.saving.load_model(p, compile=False)
     except Exception as e: raise BadModel(f"{p}: not a Keras model ({_first_line(e)})") from None
-    return _check(m, str(p)), str(p)
+    return _check(calibrated(m, read_temperature(p)), str(p)), str(p)
 
 # %% ../nbs/10_predict.ipynb #aca5ac03
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm', '.pbm', '.pnm')
@@ -337,6 +340,8 @@ def add_predict_args(p):
     p.add_argument('paths', nargs='+', metavar='PATH', help='image files, or folders searched recursively for images')
     p.add_argument('--model', help='a trained course model (model.keras); default: the shipped Model 5 compact')
     p.add_argument('--out', metavar='DIR', help='write annotated copies into DIR (inputs are never overwritten)')
+    p.add_argument('--explain', action='store_true', help='with --out, also write a Grad-CAM heatmap copy of each '
+                   'image beside its annotated copy (NAME_emotions_gradcam)')
     g = p.add_mutually_exclusive_group()
     g.add_argument('--crop', dest='crop', action='store_const', const=True,
                    help='classify each image whole, as a face')
@@ -361,12 +366,18 @@ def predict_command(a) -> tuple:
     "Run `fer-nb predict` with the parsed arguments `a`; return the JSON payload and the text for people."
     if a.out and Path(a.out).exists() and not Path(a.out).is_dir():
         raise FerNbError(f"--out {a.out} is a file, not a folder")
+    if a.explain and not a.out:
+        raise FerNbError("--explain writes heatmap images beside the annotated copies: add --out DIR")
     model, name = load_model(a.model)
     images = predict_files(a.paths, model, crop=a.crop, out=a.out)
     if not images: raise NoImagesProcessed(f"no image files in {' '.join(map(str, a.paths))}")
     if all(e['error'] for e in images):
         raise NoImagesProcessed(f"none of the {len(images)} inputs could be read as an image")
-    return {'model': name, 'images': images}, _text(images, a.out)
+    if a.explain:
+        from fer_nb.explain import explain_entries
+        explain_entries(images, model, a.crop)
+    from fer_nb.calibration import temperature_of
+    return {'model': name, 'temperature': temperature_of(model), 'images': images}, _text(images, a.out)
 
 # %% ../nbs/10_predict.ipynb #7bd7bb3a
 def export_serving(model, dest, verbose:bool=False) -> Path:
