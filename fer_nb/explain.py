@@ -75,13 +75,15 @@ def _to_input(cam:np.ndarray, model) -> np.ndarray:
     top = out.max(axis=(1, 2), keepdims=True)
     return np.clip(np.divide(out, top, out=np.zeros_like(out), where=top > 0), 0, 1)
 
-# %% ../nbs/33_explain.ipynb #a712561d
+# %% ../nbs/33_explain.ipynb #a834e27e
 def gradcam(model, faces, # `(N, 48, 48)` or `(N, 48, 48, 1)` faces, 0-255
             classes=None # the class (or one per face) to explain; default: each face's predicted class
            ) -> tuple:
     "Grad-CAM heatmaps `(N, 48, 48)` in [0, 1] of `faces` for `classes`, and the classes explained."
     lays, k = chain(model), feature_layer(model)
-    x = ops.convert_to_tensor(np.asarray(faces, np.float32).reshape(-1, *model.input_shape[1:]))
+    x = np.asarray(faces, np.float32).reshape(-1, *model.input_shape[1:])
+    if len(x) == 0: return np.zeros((0, *model.input_shape[1:3]), np.float32), np.zeros(0, int)
+    x = ops.convert_to_tensor(x)
     a = run_layers(lays[:k + 1], x)
     z = ops.convert_to_numpy(logits(lays[k + 1:], a))
     c = z.argmax(1) if classes is None else np.broadcast_to(np.asarray(classes), (len(z),))
@@ -91,12 +93,13 @@ def gradcam(model, faces, # `(N, 48, 48)` or `(N, 48, 48, 1)` faces, 0-255
     cam = ops.relu(ops.sum(ops.mean(g, axis=(1, 2), keepdims=True)*a, axis=-1))
     return _to_input(ops.convert_to_numpy(cam), model), c
 
-# %% ../nbs/33_explain.ipynb #4c63b70f
+# %% ../nbs/33_explain.ipynb #ce4a466f
 def overlay(face, heat:np.ndarray, alpha:float=0.45) -> np.ndarray:
     "An RGB `uint8` image of gray `face` with `heat` (same size, values in [0, 1]) over it in `jet` colours."
     import matplotlib
+    heat = np.nan_to_num(np.asarray(heat, np.float32))  # NaN (no faces to average): cold
     rgb = matplotlib.colormaps['jet'](np.clip(heat, 0, 1))[..., :3]*255
-    gray = np.repeat(np.asarray(face, np.float32).reshape(heat.shape)[..., None], 3, -1)
+    gray = np.repeat(np.nan_to_num(np.asarray(face, np.float32)).reshape(heat.shape)[..., None], 3, -1)
     return np.clip((1 - alpha)*gray + alpha*rgb, 0, 255).astype(np.uint8)
 
 def explain_faces(model, faces, y_true=None, classes=None, ncols:int=8, suptitle:str|None=None):
