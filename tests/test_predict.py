@@ -97,7 +97,8 @@ def test_crop_and_detect_flags_force_the_behaviour(tmp_path, model_file):
 def test_json_schema(tmp_path, model_file):
     payload, text, err = predict(HOPPER, model=model_file)
     doc = json.loads(json.dumps(payload))
-    assert set(doc) == {'model', 'images'} and doc['model'] == str(model_file) and err == []
+    assert set(doc) == {'model', 'temperature', 'images'} and doc['model'] == str(model_file) and err == []
+    assert doc['temperature'] == 1.0  # no calibration record beside this model file
     (e,) = doc['images']
     assert set(e) == {'path', 'faces', 'error'} and e['path'] == str(HOPPER) and e['error'] is None
     (f,) = e['faces']

@@ -22,12 +22,13 @@ def test_missing_weights_is_a_one_line_error(monkeypatch):
     assert 'fer-nb train model5_compact' in str(e.value) and '\n' not in str(e.value)
 
 def test_a_built_wheel_carries_the_weights(tmp_path):
-    "What `pip install` installs: the wheel holds fer_nb/weights/model5_compact.keras."
+    "What `pip install` installs: the wheel holds fer_nb/weights/model5_compact.keras and its calibration record."
     p = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', '-w', str(tmp_path), str(ROOT)],
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     names = zipfile.ZipFile(next(tmp_path.glob('fer_nb-*.whl'))).namelist()
     assert 'fer_nb/weights/model5_compact.keras' in names
+    assert 'fer_nb/weights/model5_compact.json' in names  # its calibration record (fer_nb.calibration)
 
 @pytest.mark.skipif(not real_source(), reason='set FER2013_ZIP or FER2013_DIR to test on the real FER-2013')
 def test_shipped_model_scores_what_its_results_file_records(real_cache, monkeypatch):
