@@ -130,7 +130,7 @@ def show_run(res:dict, figures=FIGURES, width:int=760):
 # %% ../nbs/25_course.ipynb #c929d085
 def conclude(res:dict) -> str:
     "The `conclusion` of run record `res`, with the reference course's figure for the same model where it had one."
-    from .evaluation import conclusion
+    from fer_nb.evaluation import conclusion
     m = {**res, 'report': {c: {'f1-score': f} for c, f in res['per_class_f1'].items()}}
     s = conclusion(m, res['data'], res['mode'], res['title'], res['epochs_run'], [res['seconds_per_epoch']])
     ref = spec(res['model']).reference
