@@ -68,18 +68,27 @@ def _bench(a):
     "Input-pipeline and training speed."
     from fer_nb.bench import bench
     r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps,
-              precision_models=a.precision_models)
+              precision_models=a.precision_models, video_frames=a.video_frames)
     bf16 = ' · '.join(f"{n} bf16/fp32 {v['ratio']:.2f}" for n, v in r['precision'].items())
     return r, (f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}"
-               + (f" · {bf16}" if bf16 else ''))
+               + (f" · {bf16}" if bf16 else '')
+               + (f" · video {r['video']['video_frames_per_s']:.1f} frames/s" if 'video' in r else ''))
 
 def _predict(a):
-    "Emotions of the faces in photos."
+    "Emotions of the faces in photos, folders of photos and videos: videos go to `fer_nb.video`."
+    from fer_nb.video import is_video, video_command
+    if any(map(is_video, a.paths)): return video_command(a)
     from fer_nb.predict import predict_command
     return predict_command(a)
 
+def _app(a):
+    "The demo web page, until Ctrl-C."
+    from fer_nb.app import app_command
+    return app_command(a)
+
 # %% ../nbs/27_cli.ipynb #903638ca
-COMMANDS = {'data': _data, 'models': _models, 'train': _train, 'course': _course, 'bench': _bench, 'predict': _predict}
+COMMANDS = {'data': _data, 'models': _models, 'train': _train, 'course': _course, 'bench': _bench, 'predict': _predict,
+            'app': _app}
 
 def parser() -> argparse.ArgumentParser:
     "The `fer-nb` argument parser."
@@ -111,8 +120,14 @@ def _add_commands(sub):
     b.add_argument('--train-steps', type=int, default=3, help='training steps timed per model')
     b.add_argument('--precision-models', nargs='*', choices=list(MODELS),
                    help='models whose float32 and bfloat16 training speeds to compare (default: custom_cnn)')
+    b.add_argument('--video-frames', type=int, default=60,
+                   help='frames of a sample clip timed for video speed (0: skip)')
     from fer_nb.predict import add_predict_args  # imports no Keras
-    add_predict_args(sub.add_parser('predict', help='find the faces in photos and classify their emotions'))
+    from fer_nb.video import add_video_args  # nor these
+    from fer_nb.app import add_app_args, APP_HELP
+    add_video_args(add_predict_args(sub.add_parser('predict', help='find the faces in photos and videos and classify '
+                                                   'their emotions')))
+    add_app_args(sub.add_parser('app', help=APP_HELP, description=APP_HELP))
     for x in (t, c, b):
         x.add_argument('--mode', choices=('quick', 'full'),
                        help='run mode (default: FER_NB_MODE, else full with an accelerator, quick without)')
@@ -121,7 +136,7 @@ def _add_commands(sub):
                                                    'cache, Kaggle; quick mode: synthetic)')
 
 # %% ../nbs/27_cli.ipynb #4c48cd50
-KERAS_COMMANDS = ('models', 'train', 'course', 'bench', 'predict')
+KERAS_COMMANDS = ('models', 'train', 'course', 'bench', 'predict', 'app')
 
 @contextlib.contextmanager
 def _stderr_captured():
