@@ -73,16 +73,20 @@ async function send(blob) {
 async function sample(name) { send(await (await fetch('sample/' + name)).blob()); }
 $('file').onchange = e => e.target.files.length && send(e.target.files[0]);
 $('camera').onclick = async () => {
+  $('status').textContent = 'Starting the camera...';
   try {
     $('video').srcObject = await navigator.mediaDevices.getUserMedia({video: true});
     $('video').style.display = 'block'; $('snap').disabled = false;
+    $('status').textContent = 'Camera on: take a snapshot.';
   } catch (e) { $('status').textContent = 'No camera: ' + e.message; }
 };
 $('snap').onclick = () => {
   const v = $('video'), c = $('canvas'); c.width = v.videoWidth; c.height = v.videoHeight;
   c.getContext('2d').drawImage(v, 0, 0); c.toBlob(send, 'image/jpeg', 0.92);
 };
-const demo = new URLSearchParams(location.search).get('demo'); if (demo) sample(demo);
+const demo = new URLSearchParams(location.search).get('demo');
+if (demo === 'webcam') { $('video').onplaying = () => $('snap').click(); $('camera').click(); }
+else if (demo) sample(demo);
 </script></body></html>'''
 
 def page(model_name:str, samples) -> str:

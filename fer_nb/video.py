@@ -201,7 +201,7 @@ def plot_timeline(timeline:list, title:str=''):
         faces = [next((f for f in r['faces'] if f['id'] == k), None) for r in timeline]
         for c in CLASSES:
             ax.plot(t, [f['probabilities'][c] if f else np.nan for f in faces], color=np.array(COLORS[c])/255,
-                    label=c, lw=2)
+                    label=c, lw=2, marker='.', ms=4)
         ax.set(ylim=(0, 1), ylabel=f'face {k}'); ax.grid(alpha=.3)
     if not ids: axes[0].text(.5, .5, 'no face found', ha='center', va='center', transform=axes[0].transAxes)
     axes[0].legend(ncols=7, loc='lower left', bbox_to_anchor=(0, 1), fontsize='small') if ids else None

@@ -1,5 +1,5 @@
 "`fer-nb app`: the demo page over HTTP, in headless Chromium, and as a command."
-import base64, io, json, os, re, shutil, signal, socket, subprocess, sys, time, urllib.request, urllib.error
+import base64, contextlib, io, json, os, re, shutil, signal, socket, subprocess, sys, time, urllib.request, urllib.error
 from pathlib import Path
 import numpy as np, pytest
 from PIL import Image
@@ -46,7 +46,8 @@ def test_bad_requests(server):
 
 def chromium(*args, timeout=120):
     return subprocess.run([CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-                           '--no-first-run', '--hide-scrollbars', f'--user-data-dir={Path(os.environ["HOME"])/"chromium"}',
+                           '--no-first-run', '--hide-scrollbars',
+                           f'--user-data-dir={Path(os.environ["HOME"])/"chromium"}',
                            '--virtual-time-budget=60000', *args], capture_output=True, text=True, timeout=timeout)
 
 @pytest.mark.skipif(not CHROMIUM, reason='no chromium on this machine (Debian: apt-get install chromium)')
@@ -85,3 +86,49 @@ def test_fer_nb_app_command(tmp_path):
     finally: p.kill() if p.poll() is None else None
     assert p.returncode == 0, err
     assert json.loads(out) == {'url': f'http://127.0.0.1:{port}/', 'port': port, 'predictions': 1}
+
+@contextlib.contextmanager
+def devtools(*flags, timeout=60):
+    "A headless Chromium on `about:blank`, driven over the DevTools protocol: yields `call(method, **params)`."
+    import websocket  # websocket-client, in the dev extra
+    port = free_port()
+    p = subprocess.Popen([CHROMIUM, '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+                          f'--user-data-dir={Path(os.environ["HOME"])/"chromium-cdp"}',
+                          f'--remote-debugging-port={port}',
+                          *flags, 'about:blank'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(timeout*10):
+            try: pages = json.loads(request(f'http://127.0.0.1:{port}/json')[1]); break
+            except OSError: time.sleep(.1)
+        ws = websocket.create_connection([t for t in pages if t['type'] == 'page'][0]['webSocketDebuggerUrl'],
+                                         timeout=timeout)
+        ids = iter(range(1, 10**6))
+        def call(method, **params):
+            n = next(ids); ws.send(json.dumps({'id': n, 'method': method, 'params': params}))
+            while (r := json.loads(ws.recv())).get('id') != n: pass
+            assert 'error' not in r, r
+            return r['result']
+        yield call
+        ws.close()
+    finally: p.kill(); p.wait(10)
+
+@pytest.mark.skipif(not CHROMIUM, reason='no chromium on this machine (Debian: apt-get install chromium)')
+def test_webcam_snapshot_in_headless_chromium(server, tmp_path):
+    "The webcam path: getUserMedia on Chromium's fake camera, which films a photo, the snapshot button, /predict."
+    im = Image.open(PHOTOS[NAME]).convert('RGB'); buf = io.BytesIO(); im.save(buf, 'JPEG', quality=90)
+    (tmp_path/'camera.mjpeg').write_bytes(buf.getvalue()*30)  # a Motion-JPEG file: JPEG frames one after another
+    expected = analyse_image(load_model()[0], PHOTOS[NAME].read_bytes())['faces'][0]['emotion']
+    before = server.predictions
+    with devtools('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+                  f'--use-file-for-fake-video-capture={tmp_path/"camera.mjpeg"}') as call:
+        call('Browser.grantPermissions', permissions=['videoCapture'], origin=server.url.rstrip('/'))
+        call('Page.navigate', url=f'{server.url}?demo=webcam')
+        js = "[document.body.dataset.state, $('status').textContent, $('canvas').width, $('video').style.display]"
+        for _ in range(600):
+            state = call('Runtime.evaluate', expression=js, returnByValue=True)['result'].get('value')
+            if state and state[0] in ('done', 'error'): break
+            time.sleep(.1)
+        cells = call('Runtime.evaluate', returnByValue=True,
+                     expression="[...document.querySelectorAll('td.emotion')].map(e => e.textContent)")['result']['value']
+    assert state == ['done', f'1 face: {expected} ' + state[1].split()[-1], im.width, 'block'], state
+    assert cells == [expected] and server.predictions == before + 1

@@ -62,7 +62,7 @@ def run(*args):
     return subprocess.run([sys.executable, '-c', 'import sys; from fer_nb.cli import main; sys.exit(main())',
                            *map(str, args)], capture_output=True, text=True, timeout=600, env=ENV)
 
-def test_cli_writes_timeline_video_and_plot(clip, tmp_path):
+def test_cli_writes_timeline_video_and_plot(clip, tmp_path, capsys):
     before = snapshot(clip)
     r = run('predict', clip, '--every', '2', '--out', tmp_path/'out', '--json')
     assert r.returncode == 0, r.stderr[-2000:]
@@ -80,11 +80,12 @@ def test_cli_writes_timeline_video_and_plot(clip, tmp_path):
     plot = np.asarray(Image.open(v['plot']).convert('L'))
     assert plot.std() > 20 and len(np.unique(plot)) > 50, 'the plot looks blank'
     assert snapshot(clip) == before
+    csv_before = snapshot(Path(v['csv']))
     # a second run never overwrites: new names
-    r = run('predict', clip, '--fps', '2', '--out', tmp_path/'out', '--json', '--no-progress')
-    v2 = json.loads(r.stdout)['videos'][0]
+    assert main(['predict', str(clip), '--fps', '2', '--out', str(tmp_path/'out'), '--json', '--no-progress']) == 0
+    v2 = json.loads(capsys.readouterr().out)['videos'][0]
     assert Path(v2['annotated']).name == 'two faces_emotions_2.mp4' and v2['every'] == 4
-    assert len(list((tmp_path/'out').iterdir())) == 6
+    assert len(list((tmp_path/'out').iterdir())) == 6 and snapshot(Path(v['csv'])) == csv_before
 
 def test_photos_and_videos_together(clip, tmp_path, capsys):
     assert main(['predict', str(clip), str(PHOTOS['grace_hopper']), '--every', '8', '--out', str(tmp_path),
@@ -97,13 +98,24 @@ def test_progress_bar_on_stderr(clip, tmp_path, capsys):
     cap = capsys.readouterr()
     assert 'two faces.mp4' in cap.err and 'frame' in cap.err and 'face 2:' in cap.out
 
-@pytest.mark.parametrize('content', [b'', os.urandom(4096), b'\x00\x00\x00\x18ftypmp42' + os.urandom(2000)])
-def test_corrupt_video_is_one_line(tmp_path, content):
-    bad = tmp_path/'broken.mp4'; bad.write_bytes(content)
+def test_corrupt_video_is_one_line(tmp_path):
+    bad = tmp_path/'broken.mp4'; content = np.random.default_rng(0).bytes(4096); bad.write_bytes(content)
     r = run('predict', bad, '--out', tmp_path/'out')
     assert r.returncode == 1 and r.stdout == ''
-    assert r.stderr.count('\n') == 1 and r.stderr.startswith(f'fer-nb predict: {bad}: '), r.stderr
+    assert r.stderr == f'fer-nb predict: {bad}: not a video, or damaged: OpenCV cannot decode a frame\n', r.stderr
     assert bad.read_bytes() == content and not (tmp_path/'out').exists()
+
+@pytest.mark.parametrize('name,content,reason', [
+    ('empty.mp4', b'', 'empty file'), ('missing.mov', None, 'no such file'),
+    ('header_only.mp4', b'\x00\x00\x00\x18ftypmp42' + bytes(range(256))*8, 'not a video, or damaged'),
+    ('truncated.mp4', 'half of the clip', 'not a video, or damaged')])
+def test_unreadable_videos_have_one_reason(tmp_path, capsys, clip, name, content, reason):
+    p = tmp_path/name
+    if content == 'half of the clip': content = clip.read_bytes()[:clip.stat().st_size//2]
+    if content is not None: p.write_bytes(content)
+    assert main(['predict', str(p), '--out', str(tmp_path/'out')]) == 1
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and err.startswith(f'fer-nb predict: {p}: {reason}'), err
 
 def test_bad_settings(clip, tmp_path, capsys):
     assert main(['predict', str(clip), '--smooth', '0']) == 1
