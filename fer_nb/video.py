@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 from .config import FerNbError
 from .data import CLASSES
 from .predict import (load_model, find_faces, classify, face_entries, annotate, predict_files, sample_photos,
-                            COLORS, _font)
+                            COLORS, _font, _text)
 
 # %% ../nbs/31_video.ipynb #4882f547
 VIDEO_SUFFIXES = ('.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ogv',
@@ -313,7 +313,7 @@ def video_command(a) -> tuple:
         raise BadVideo(bad[0]['path'], bad[0]['error']) if len(videos) == 1 and not images else FerNbError(
             f"none of the {len(videos) + len(images)} inputs could be read")
     for v in bad: print(f"fer-nb predict: {v['path']}: {v['error']}", file=sys.stderr)
-    text = '\n'.join(_video_text(v) for v in videos)
+    text = '\n'.join(([_text(images, a.out)] if photos else []) + [_video_text(v) for v in videos])
     return {'model': name, **({'images': images} if photos else {}), 'videos': videos}, text
 
 # %% ../nbs/31_video.ipynb #a772bf3e
