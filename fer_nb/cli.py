@@ -124,10 +124,10 @@ def _add_commands(sub):
                    help='frames of a sample clip timed for video speed (0: skip)')
     from fer_nb.predict import add_predict_args  # imports no Keras
     from fer_nb.video import add_video_args  # nor these
-    from fer_nb.app import add_app_args, APP_HELP
+    from fer_nb.app import add_app_args, APP_HELP, APP_DESCRIPTION
     add_video_args(add_predict_args(sub.add_parser('predict', help='find the faces in photos and videos and classify '
                                                    'their emotions')))
-    add_app_args(sub.add_parser('app', help=APP_HELP, description=APP_HELP))
+    add_app_args(sub.add_parser('app', help=APP_HELP, description=APP_DESCRIPTION))
     for x in (t, c, b):
         x.add_argument('--mode', choices=('quick', 'full'),
                        help='run mode (default: FER_NB_MODE, else full with an accelerator, quick without)')

@@ -275,7 +275,8 @@ DEFAULT_OUT = 'emotions'
 
 def add_video_args(p):
     "Add the video options of `fer-nb predict` to the argparse parser `p`."
-    g = p.add_argument_group('videos (any file with a video suffix: ' + ' '.join(VIDEO_SUFFIXES) + ')')
+    g = p.add_argument_group('videos', f"files ending {' '.join(VIDEO_SUFFIXES)}; results (NAME_emotions.csv, .mp4, "
+                             f".png) go into --out DIR (default ./{DEFAULT_OUT}) under new names")
     s = g.add_mutually_exclusive_group()
     s.add_argument('--every', type=int, metavar='N', help='analyse every N-th frame (default: every frame)')
     s.add_argument('--fps', type=float, metavar='F', help='analyse about F frames per second')
