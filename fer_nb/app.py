@@ -15,8 +15,8 @@ from .config import FerNbError
 from .data import CLASSES
 from .predict import BadImage, load_model, read_image, predict, annotate, sample_photos, COLORS
 
-# %% ../nbs/32_app.ipynb #9145d80c
-MAX_UPLOAD = 25*2**20  # bytes: a phone photo is 2-10 MB
+# %% ../nbs/32_app.ipynb #8cdab9bc
+MAX_UPLOAD = 25*2**20  # bytes
 
 def _data_url(im, side:int) -> str:
     "`im` as a JPEG data URL, shrunk to at most `side` pixels."

@@ -8,8 +8,8 @@ __all__ = ['VIDEO_SUFFIXES', 'CSV_COLUMNS', 'DEFAULT_OUT', 'BadVideo', 'is_video
            'plot_timeline', 'annotate_frame', 'VideoOut', 'new_names', 'video_emotions', 'add_video_args',
            'video_command', 'video_speed']
 
-# %% ../nbs/31_video.ipynb #f02bfc08
-import os, sys, csv, time, functools, itertools, tempfile
+# %% ../nbs/31_video.ipynb #cd8633c2
+import os, sys, csv, time, contextlib, functools, itertools, tempfile
 from collections import Counter, deque
 from pathlib import Path
 import numpy as np
@@ -42,6 +42,14 @@ def _cv2():
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     return cv2
 
+@contextlib.contextmanager
+def _no_fd2():
+    "Send file descriptor 2 to the null device meanwhile: FFmpeg writes there, whatever its log level was set to."
+    sys.stderr.flush(); saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2); os.close(null)
+    try: yield
+    finally: os.dup2(saved, 2); os.close(saved)
+
 def _reason(p:Path) -> str|None:
     "Why the file `p` cannot be a video before trying to decode it, or None."
     if not p.exists(): return 'no such file'
@@ -54,9 +62,8 @@ def open_video(path) -> tuple:
     "An open `cv2.VideoCapture` on `path`, and the clip's `fps`, `frames` (as stored; 0 if unknown), `width`, `height`."
     p, cv2 = Path(path), _cv2()
     if r := _reason(p): raise BadVideo(p, r)
-    cap = cv2.VideoCapture(str(p))
-    if not cap.isOpened() or not cap.grab():
-        cap.release(); raise BadVideo(p, 'not a video, or damaged: OpenCV cannot decode a frame')
+    with _no_fd2(): cap = cv2.VideoCapture(str(p)); ok = cap.isOpened() and cap.grab()
+    if not ok: cap.release(); raise BadVideo(p, 'not a video, or damaged: OpenCV cannot decode a frame')
     cap.release(); cap = cv2.VideoCapture(str(p))  # opened again: seeking back is unreliable in some formats
     info = {'fps': cap.get(cv2.CAP_PROP_FPS), 'frames': int(max(0, cap.get(cv2.CAP_PROP_FRAME_COUNT))),
             'width': int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), 'height': int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))}

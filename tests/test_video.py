@@ -109,12 +109,13 @@ def test_corrupt_video_is_one_line(tmp_path):
     ('empty.mp4', b'', 'empty file'), ('missing.mov', None, 'no such file'),
     ('header_only.mp4', b'\x00\x00\x00\x18ftypmp42' + bytes(range(256))*8, 'not a video, or damaged'),
     ('truncated.mp4', 'half of the clip', 'not a video, or damaged')])
-def test_unreadable_videos_have_one_reason(tmp_path, capsys, clip, name, content, reason):
+def test_unreadable_videos_have_one_reason(tmp_path, capfd, clip, name, content, reason):
+    "One line on stderr, file descriptor 2 included: FFmpeg's own complaints (the clip fixture set up its log) hidden."
     p = tmp_path/name
     if content == 'half of the clip': content = clip.read_bytes()[:clip.stat().st_size//2]
     if content is not None: p.write_bytes(content)
     assert main(['predict', str(p), '--out', str(tmp_path/'out')]) == 1
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err
     assert err.count('\n') == 1 and err.startswith(f'fer-nb predict: {p}: {reason}'), err
 
 def test_bad_settings(clip, tmp_path, capsys):
