@@ -5,7 +5,8 @@ import numpy as np, pytest
 from PIL import Image
 from fer_nb.app import serve, analyse_image
 from fer_nb.data import CLASSES
-from fer_nb.predict import sample_photos, load_model
+from fer_nb.predict import load_model
+from fer_nb.testing import sample_photos
 
 PHOTOS = sample_photos()
 NAME = 'astronaut' if 'astronaut' in PHOTOS else 'grace_hopper'

@@ -18,3 +18,11 @@ def test_readme_is_generated_from_index_notebook():
     spec = importlib.util.spec_from_file_location('make_readme', ROOT/'tools'/'make_readme.py')
     m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
     assert (ROOT/'README.md').read_text() == m.render(ROOT/'nbs'/'index.ipynb'), 'run: python tools/make_readme.py'
+
+def test_readme_lists_every_notebook_once():
+    "The reading-order table links every notebook in nbs/ (a new notebook without a row fails here)."
+    import re
+    readme = (ROOT/'README.md').read_text()
+    linked = re.findall(r'\]\(nbs/(\w+\.ipynb)\)', readme)
+    nbs = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb') if p.name != 'index.ipynb')
+    assert sorted(set(linked)) == nbs and len(linked) == len(set(linked))

@@ -5,7 +5,8 @@ import numpy as np, pytest
 from PIL import Image
 from fer_nb.cli import main
 from fer_nb.data import CLASSES
-from fer_nb.predict import load_model, sample_photos
+from fer_nb.predict import load_model
+from fer_nb.testing import sample_photos
 from fer_nb.video import frames_emotions, open_video, BadVideo
 
 PHOTOS = sample_photos()
