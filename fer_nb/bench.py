@@ -86,8 +86,9 @@ def precision_rates(builder, steps:int=3, batch_size:int=64, policies=('float32'
     return {**rates, 'ratio': rates[policies[-1]]/rates[policies[0]]}
 
 # %% ../nbs/26_bench.ipynb #028e5cf7
-def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32, precision_models=None) -> dict:
-    "Pipeline rates at 224 RGB and 48 gray, their ratios, and training images/s per model; print as it goes."
+def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32, precision_models=None,
+          video_frames:int=60) -> dict:
+    "Pipeline rates and their ratios, training images/s per model, video frames/s (shipped model); print as it goes."
     from fer_nb.config import devices
     from fer_nb.config import MODELS
     from fer_nb.course import build
@@ -111,4 +112,9 @@ def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32
     for n, r in res['precision'].items():
         print(f"{n}: float32 {r['float32']:,.1f} img/s · mixed_bfloat16 {r['mixed_bfloat16']:,.1f} img/s · "
               f"ratio {r['ratio']:.2f}")
+    if video_frames:
+        from fer_nb.video import video_speed
+        v = res['video'] = video_speed(frames=video_frames)
+        print(f"video, shipped model, {v['frame_size'][0]}x{v['frame_size'][1]} frames with a face: "
+              f"{v['video_frames_per_s']:.1f} frames/s analysed")
     return res
