@@ -37,7 +37,8 @@ setuptools.setup(
     packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name']+'.*']),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements },
+    extras_require={'dev': dev_requirements,  # and one extra per other Keras backend: `pip install fer_nb[jax]`
+                    **{b: shlex.split(cfg.get(f'{b}_requirements', '')) for b in ('jax', 'torch')}},
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),
