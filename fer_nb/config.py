@@ -151,7 +151,8 @@ def _backend_device() -> Device|None:
     if keras.backend.backend() == 'jax':
         import jax
         d = jax.devices()[0]
-        return None if d.platform == 'cpu' else Device(d.platform, _cc(getattr(d, 'compute_capability', None)))
+        kind = {'cuda': 'gpu', 'rocm': 'gpu'}.get(d.platform, d.platform)
+        return None if kind == 'cpu' else Device(kind, _cc(getattr(d, 'compute_capability', None)))
     if keras.backend.backend() == 'torch':
         import torch
         return Device('gpu', _cc(torch.cuda.get_device_capability(0))) if torch.cuda.is_available() else None

@@ -24,7 +24,7 @@ def _device(backend, **modules):
 
 def test_each_backend_reports_its_device():
     "The backend-specific code reads each backend's own report (faked here: no GPU on this machine)."
-    gpu = types.SimpleNamespace(platform='gpu', compute_capability='7.5')
+    gpu = types.SimpleNamespace(platform='cuda', compute_capability='7.5')
     assert _device('jax', jax=types.SimpleNamespace(devices=lambda: [gpu])) == Device('gpu', 7.5)
     tpu = types.SimpleNamespace(platform='tpu')
     assert _device('jax', jax=types.SimpleNamespace(devices=lambda: [tpu])) == Device('tpu')
