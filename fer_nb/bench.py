@@ -76,7 +76,7 @@ def train_rate(model, steps:int=3, batch_size:int=32) -> float:
 
 # %% ../nbs/26_bench.ipynb #d96d1af1
 def precision_rates(builder, steps:int=3, batch_size:int=64,
-                    policy:str|None=None # the policy to compare with float32; None: the one `choose_precision` picks here
+                    policy:str|None=None # the policy compared with float32; None: what `choose_precision` picks here
                    ) -> dict:
     "Training images/s of `builder()` under float32 and under `policy`, built and timed in this run; their `ratio`."
     from fer_nb.config import dtype_policy, choose_precision
@@ -109,7 +109,8 @@ def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32
         res['train_img_per_s'][n] = train_rate(compile_model(build(n, cfg, weights=None)), train_steps, train_batch)
         print(f"training {n} (transfer models at {cfg.img_size}x{cfg.img_size}): "
               f"{res['train_img_per_s'][n]:,.1f} img/s")
-    res['precision'] = {n: precision_rates(lambda: build(n, cfg, weights=None), train_steps, train_batch, cfg.precision)
+    res['precision'] = {n: precision_rates(lambda: build(n, cfg, weights=None), train_steps, train_batch,
+                                           policy=cfg.precision)
                         for n in (precision_models if precision_models is not None else ['custom_cnn'])}
     for n, r in res['precision'].items():
         print(f"{n}: float32 {r['float32']:,.1f} img/s · {r['policy']} {r[r['policy']]:,.1f} img/s · "
