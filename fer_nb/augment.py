@@ -6,7 +6,6 @@
 __all__ = ['RandomShear', 'cnn_augmentation', 'transfer_augmentation', 'RandomErasing', 'model5_augmentation']
 
 # %% ../nbs/04_model2_augmentation.ipynb #972026b9
-import numpy as np
 import keras
 from keras import layers
 

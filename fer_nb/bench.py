@@ -94,7 +94,7 @@ def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32
     from fer_nb.config import devices
     from fer_nb.config import MODELS
     from fer_nb.course import build
-    from fer_nb.data import load_data
+    from fer_nb.datasets import load_data
     from fer_nb.training import compile_model
     root, src = jpeg_folder()
     x = load_data(cfg, verbose=False).x_train[:batches*64, ..., None]

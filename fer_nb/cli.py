@@ -49,7 +49,7 @@ def _summary(r) -> str:
 def _train(a):
     "Train and evaluate one model."
     from fer_nb.course import train
-    from fer_nb.data import load_data
+    from fer_nb.datasets import load_data
     cfg = _cfg(a)
     r = train(a.model, cfg, load_data(cfg, a.data, verbose=not a.json), epochs=a.epochs)
     return r, _summary(r) + '\nartifacts in ' + str(Path(r['artifacts']['metrics']).parent)
@@ -57,7 +57,7 @@ def _train(a):
 def _course(a):
     "Train every model and compare them."
     from fer_nb.course import course
-    from fer_nb.data import load_data
+    from fer_nb.datasets import load_data
     cfg = _cfg(a)
     res = course(cfg, load_data(cfg, a.data, verbose=not a.json), models=a.models)
     summary = '\n'.join(_summary(r) for r in res['results'])

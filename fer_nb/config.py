@@ -9,11 +9,10 @@ __all__ = ['MODES', 'MODELS', 'PRECISIONS', 'ENV', 'FerNbError', 'SettingError',
            'is_result', 'result_label']
 
 # %% ../nbs/20_config.ipynb #6633a586
-import os, random, importlib.util
+import os, importlib.util
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-import numpy as np
 
 # %% ../nbs/20_config.ipynb #765a6ace
 class FerNbError(Exception):
@@ -107,8 +106,7 @@ def data_source() -> tuple[str, str]|None:
 
 # %% ../nbs/20_config.ipynb #ae9c2e60
 def set_seed(seed:int=42):
-    "Seed Python, NumPy and Keras' backend."
-    random.seed(seed); np.random.seed(seed)
+    "Seed Python, NumPy and Keras' backend (`keras.utils.set_random_seed` seeds all three)."
     import keras
     keras.utils.set_random_seed(seed)
 

@@ -4,15 +4,16 @@
 
 # %% auto #0
 __all__ = ['FIGURES', 'spec', 'build', 'model_info', 'optimizer_for', 'hardware', 'record', 'save_record', 'train', 'show_run',
-           'comparison', 'course', 'publish']
+           'conclude', 'comparison', 'course', 'publish', 'trained_models', 'ensemble_table']
 
 # %% ../nbs/25_course.ipynb #1649e983
-import json, os, time, inspect, platform, shutil, subprocess, datetime
+import json, os, inspect, platform, shutil, subprocess, datetime, functools
 from pathlib import Path
 import numpy as np
 import fer_nb.models
 from .config import Config, MODELS, ModelSpec, FerNbError, SettingError, is_result, result_label
-from .data import CLASSES, load_data, prepare
+from .data import CLASSES, prepare
+from .datasets import load_data
 from .training import compile_model, fit, class_weights, sgd_cosine, warmup_cosine, set_bn_momentum
 from .evaluation import evaluate
 from .transfer import n_params, WeightsUnavailable
@@ -41,6 +42,7 @@ def build(name:str, cfg:Config, weights='imagenet'):
     return model
 
 # %% ../nbs/25_course.ipynb #3656441d
+@functools.cache
 def model_info(name:str) -> dict:
     "Total and trainable parameters and input shape of model `name` at its full-mode size (built offline)."
     m = build(name, Config(mode='full', img_size=224), weights=None)
@@ -126,6 +128,15 @@ def show_run(res:dict, figures=FIGURES, width:int=760):
         if f in res['artifacts']:
             display(Image(res['artifacts'][f], width=width if f != 'classification_report' else width//2))
 
+# %% ../nbs/25_course.ipynb #c929d085
+def conclude(res:dict) -> str:
+    "The `conclusion` of run record `res`, with the reference course's figure for the same model where it had one."
+    from .evaluation import conclusion
+    m = {**res, 'report': {c: {'f1-score': f} for c, f in res['per_class_f1'].items()}}
+    s = conclusion(m, res['data'], res['mode'], res['title'], res['epochs_run'], [res['seconds_per_epoch']])
+    ref = spec(res['model']).reference
+    return s + (f"\nReference course, same model (its own run): {ref} on the test folder." if ref else '')
+
 # %% ../nbs/25_course.ipynb #d1ba5c86
 def _pct(v) -> str: return '–' if v is None else f"{v:.2%}"
 
@@ -168,3 +179,27 @@ def publish(res:dict, dest='results') -> Path:
     if (log := Path(res['artifacts'].get('training_log', ''))).is_file():
         shutil.copy(log, dest/f"{res['model']}_training_log.csv")
     return f
+
+# %% ../nbs/25_course.ipynb #f77b3680
+def trained_models(cfg) -> dict:
+    "Every registered model with a finished run in `cfg`'s results folder, rebuilt and given its best weights."
+    found = {}
+    for n, s in MODELS.items():
+        d = cfg.root/s.folder
+        if not (d/'fit.json').exists(): continue
+        try: m = build(n, cfg, weights=None); m.load_weights(d/'model.keras'); found[n] = m
+        except (ValueError, OSError) as e:
+            print(f"skipping {n}: {d/'model.keras'} does not fit this config ({e})"[:200])
+    return found
+
+def ensemble_table(probs:dict, y, parts:dict|None=None):
+    "Accuracy of each member's `probs`, of their average, and of the average without each member."
+    import pandas as pd
+    avg = lambda ps: np.mean(ps, 0).argmax(1)
+    acc = lambda pred: {'all': float((pred == y).mean()),
+                        **{k: float((pred[m] == y[m]).mean()) for k, m in (parts or {}).items()}}
+    rows = {n: acc(p.argmax(1)) for n, p in probs.items()}
+    rows['ensemble (mean)'] = acc(avg(list(probs.values())))
+    if len(probs) > 2:
+        rows.update({f'ensemble without {n}': acc(avg([q for m, q in probs.items() if m != n])) for n in probs})
+    return pd.DataFrame(rows).T

@@ -4,10 +4,9 @@
 
 # %% auto #0
 __all__ = ['CLASSES', 'SPLITS', 'IMG_SIZE', 'ARCHIVE_SUFFIXES', 'KAGGLE_DATASET', 'NO_CREDENTIALS', 'DatasetError',
-           'DatasetNotFound', 'find_root', 'check_layout', 'make_fake_fer', 'extract', 'kaggle_credentials', 'zip_ok',
-           'kaggle_download', 'open_source', 'cached_copy', 'find_dataset', 'decode', 'list_images', 'fingerprint',
-           'FERData', 'load_fer', 'quarantine', 'train_val_split', 'subset', 'test_parts', 'image_hashes', 'Splits',
-           'prepare', 'load_data']
+           'DatasetNotFound', 'find_root', 'check_layout', 'extract', 'kaggle_credentials', 'zip_ok', 'kaggle_download',
+           'open_source', 'cached_copy', 'find_dataset', 'decode', 'list_images', 'fingerprint', 'FERData', 'load_fer',
+           'quarantine', 'train_val_split', 'subset', 'test_parts', 'image_hashes', 'Splits', 'prepare']
 
 # %% ../nbs/21_data.ipynb #92e09afe
 import os, io, json, time, shutil, hashlib, zipfile, tarfile, tempfile, zlib, lzma
@@ -46,20 +45,6 @@ def check_layout(root) -> Path:
     if missing: raise DatasetError(f"{root} is not a FER-2013 folder: missing {', '.join(missing)}")
     return root
 
-# %% ../nbs/21_data.ipynb #663c147b
-def make_fake_fer(dest, n:int=2, # images per class and split
-                  size=IMG_SIZE, seed:int=0) -> Path:
-    "Write a tiny FER-2013-shaped folder of random JPEGs to `dest` (for tests and demos)."
-    rng, dest = np.random.default_rng(seed), Path(dest)
-    for s in SPLITS:
-        for c in CLASSES:
-            (dest/s/c).mkdir(parents=True, exist_ok=True)
-            for i in range(n):
-                name = (f"{'Training' if s == 'train' else ('PublicTest', 'PrivateTest')[i % 2]}"
-                        f"_{CLASSES.index(c)}{i:04d}.jpg")
-                Image.fromarray(rng.integers(0, 256, (size, size), dtype=np.uint8)).save(dest/s/c/name)
-    return dest
-
 # %% ../nbs/21_data.ipynb #443595f0
 def _safe_dest(dest:Path, name:str, archive) -> Path:
     "Where member `name` goes under `dest`; raise `DatasetError` if that is outside `dest`."
@@ -69,34 +54,43 @@ def _safe_dest(dest:Path, name:str, archive) -> Path:
                            "refusing to extract this archive")
     return target
 
-def _members(archive:Path):
-    "List `(name, is_file)` of a zip or tar archive, refusing links and special files."
+def _members(archive:Path, dest:Path) -> list:
+    "The regular files of a zip or tar `archive` as `(name, is_file)`, each checked to land inside `dest`."
     if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as z: return [(i.filename, not i.is_dir()) for i in z.infolist()]
-    with tarfile.open(archive) as t:
-        bad = [m.name for m in t.getmembers() if not (m.isfile() or m.isdir())]
-        if bad: raise DatasetError(f"{archive}: member {bad[0]!r} is a link or special file; "
-                                   "refusing to extract this archive")
-        return [(m.name, m.isfile()) for m in t.getmembers()]
+        with zipfile.ZipFile(archive) as z: names = [(i.filename, not i.is_dir()) for i in z.infolist()]
+    else:
+        with tarfile.open(archive) as t:
+            bad = [m.name for m in t.getmembers() if not (m.isfile() or m.isdir())]
+            if bad: raise DatasetError(f"{archive}: member {bad[0]!r} is a link or special file; "
+                                       "refusing to extract this archive")
+            for m in t.getmembers():
+                try: tarfile.data_filter(m, str(dest))  # the standard library's check for untrusted archives
+                except tarfile.FilterError as e:
+                    raise DatasetError(f"{archive}: member {m.name!r} would be written outside {dest} or is unsafe "
+                                       f"({type(e).__name__}); refusing to extract this archive") from None
+            names = [(m.name, m.isfile()) for m in t.getmembers()]
+    for n, _ in names: _safe_dest(dest, n, archive)
+    return names
 
 # %% ../nbs/21_data.ipynb #4bca256a
 def _write_members(archive:Path, dest:Path):
-    "Extract every regular member of `archive` into `dest`, checking each path."
-    names = _members(archive)
-    for n, _ in names: _safe_dest(dest, n, archive)
+    "Extract every regular member of `archive` into `dest`, after checking every path."
+    names = _members(archive, dest)
     bar = tqdm(total=sum(f for _, f in names), desc=f'extracting {archive.name}', unit='file', mininterval=1)
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as z:
             for i in z.infolist():
                 if i.is_dir(): continue
-                t = _safe_dest(dest, i.filename, archive); t.parent.mkdir(parents=True, exist_ok=True)
-                t.write_bytes(z.read(i)); bar.update()
+                t = _safe_dest(dest, i.filename, archive)
+                t.parent.mkdir(parents=True, exist_ok=True)
+                t.write_bytes(z.read(i))
+                bar.update()
     else:
         with tarfile.open(archive) as tf:
             for m in tf:
                 if not m.isfile(): continue
-                t = _safe_dest(dest, m.name, archive); t.parent.mkdir(parents=True, exist_ok=True)
-                t.write_bytes(tf.extractfile(m).read()); bar.update()
+                tf.extract(m, dest, filter='data')
+                bar.update()
     bar.close()
 
 # %% ../nbs/21_data.ipynb #77451f04
@@ -384,21 +378,3 @@ def prepare(data:FERData, cfg, val_split:float=0.2) -> Splits:
     xs, ys, ps = subset(data.x_test, data.y_test, cfg.test_per_class, cfg.seed, data.p_test)
     unique = ~np.isin(image_hashes(xs), image_hashes(data.x_train))
     return Splits(xt[..., None], yt, xv[..., None], yv, xs[..., None], ys, ps, data.source, unique)
-
-# %% ../nbs/21_data.ipynb #e93b87a1
-def load_data(cfg=None, # the run's config (its mode decides the fallback)
-              source=None, # folder or archive; None: the usual places
-              verbose:bool=True) -> FERData:
-    "FER-2013 if it can be found; synthetic faces in quick mode if not."
-    from fer_nb.config import get_mode
-    mode = cfg.mode if cfg is not None else get_mode()[0]
-    source = source if source is not None else getattr(cfg, 'data', None)
-    try: data = load_fer(find_dataset(source, download=(mode == 'full')), verbose=verbose)
-    except DatasetNotFound as e:
-        if mode == 'full': raise DatasetNotFound(f"full mode needs the real FER-2013 ({e})") from None
-        from fer_nb.faces import synthetic_data  # imported here: faces builds on data
-        per_class = lambda k, default: getattr(cfg, k, None) or default  # draw only the faces the run keeps
-        data = synthetic_data(per_class('train_per_class', 150), per_class('test_per_class', 50),
-                              seed=cfg.seed if cfg is not None else 0)
-    if verbose: print(data.describe())
-    return data

@@ -7,7 +7,6 @@ __all__ = ['EXPRESSIONS', 'INK', 'stroke', 'draw_face', 'synthetic_faces', 'synt
 
 # %% ../nbs/22_faces.ipynb #eb942ec1
 import numpy as np
-import matplotlib.pyplot as plt
 from .data import CLASSES, IMG_SIZE, FERData
 
 # %% ../nbs/22_faces.ipynb #cbcfe5d4

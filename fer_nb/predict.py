@@ -4,10 +4,9 @@
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'MAX_PIXELS', 'CASCADE', 'NEIGHBORS', 'SCALE', 'PAD', 'MIN_FACE', 'MAX_SIDE', 'MARGIN', 'CROP_MAX',
-           'COLORS', 'BadModel', 'load_model', 'BadImage', 'open_image', 'to_8bit', 'read_image', 'sample_photos',
-           'awkward_images', 'cascade', 'detect', 'crop_faces', 'find_faces', 'classify', 'face_entries', 'predict',
-           'find_images', 'predict_files', 'annotate', 'NoImagesProcessed', 'add_predict_args', 'predict_command',
-           'export_serving', 'speed']
+           'COLORS', 'BadModel', 'load_model', 'BadImage', 'open_image', 'to_8bit', 'read_image', 'cascade', 'detect',
+           'crop_faces', 'find_faces', 'classify', 'face_entries', 'predict', 'find_images', 'predict_files',
+           'annotate', 'NoImagesProcessed', 'add_predict_args', 'predict_command', 'export_serving', 'speed']
 
 # %% ../nbs/10_predict.ipynb #f56617f2
 import os, io, sys, time, warnings, functools
@@ -34,8 +33,8 @@ def _check(m, name:str):
 def load_model(model=None # None: the shipped Model 5 compact; a course `model.keras` path; or a Keras model
               ) -> tuple:
     "The Keras model to predict with, and its name for reports."
-    import keras, fer_nb.models  # importing the models registers the course's custom layers
-    if model is None: return fer_nb.models.pretrained(), str(fer_nb.models.pretrained_path())
+    import keras, fer_nb.models, fer_nb.pretrained  # fer_nb.models registers the custom layers
+    if model is None: return fer_nb.pretrained.pretrained(), str(fer_nb.pretrained.pretrained_path())
     if isinstance(model, keras.Model): return _check(model, model.name), model.name
     p = Path(model)
     if not p.is_file(): raise BadModel(f"{p}: no such model file")
@@ -110,33 +109,6 @@ def read_image(path, max_pixels:int|None=None) -> Image.Image:
     try: return to_8bit(im)
     except (ValueError, OSError) as e:
         raise BadImage(path, f'unsupported pixel format {im.mode} ({_first_line(e)})') from None
-
-# %% ../nbs/10_predict.ipynb #d5db64eb
-def sample_photos() -> dict:
-    "Photographs shipped inside installed packages, `{name: path}`: faces (grace_hopper, astronaut, camera) and none."
-    from importlib.util import find_spec
-    def where(pkg, *sub): return Path(find_spec(pkg).origin).parent.joinpath(*sub) if find_spec(pkg) else Path('/none')
-    out = {'grace_hopper': where('matplotlib', 'mpl-data', 'sample_data', 'grace_hopper.jpg')}
-    out |= {n: where('skimage', 'data', f'{n}.png') for n in ('astronaut', 'camera', 'chelsea', 'coffee', 'coins')}
-    out |= {n: where('sklearn', 'datasets', 'images', f'{n}.jpg') for n in ('china', 'flower')}
-    return {k: v for k, v in out.items() if v.is_file()}
-
-# %% ../nbs/10_predict.ipynb #bb9659fa
-def awkward_images(dest, photo=None) -> dict:
-    "Write `photo` (default: Grace Hopper) into folder `dest` in every awkward form, plus broken files; `{kind: path}`."
-    d = Path(dest); d.mkdir(parents=True, exist_ok=True)
-    with Image.open(photo or sample_photos()['grace_hopper']) as src: im = src.convert('RGB')
-    exif = Image.Exif(); exif[0x0112] = 6  # orientation 6: "turn 90 degrees clockwise to view"
-    files = {'exif_rotated': d/'exif_rotated.jpg', 'rgba': d/'rgba.png', 'palette': d/'palette.gif',
-             'cmyk': d/'cmyk.jpg', 'gray16': d/'gray16.png', 'truncated': d/'truncated.jpg', 'empty': d/'empty.png',
-             'not_an_image': d/'notes.jpg'}
-    im.transpose(Image.Transpose.ROTATE_90).save(files['exif_rotated'], exif=exif)
-    im.convert('RGBA').save(files['rgba']); im.convert('P', palette=Image.Palette.ADAPTIVE).save(files['palette'])
-    im.convert('CMYK').save(files['cmyk'])
-    Image.fromarray(np.asarray(im.convert('L')).astype(np.uint16)*257).save(files['gray16'])
-    buf = io.BytesIO(); im.save(buf, 'JPEG'); files['truncated'].write_bytes(buf.getvalue()[:len(buf.getvalue())//2])
-    files['empty'].write_bytes(b''); files['not_an_image'].write_text('a text file that calls itself a JPEG')
-    return files
 
 # %% ../nbs/10_predict.ipynb #85eda12e
 CASCADE, NEIGHBORS = 'haarcascade_frontalface_alt.xml', 4  # chosen below from measured misses and false faces

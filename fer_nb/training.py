@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['class_weights', 'EpochLogger', 'read_log', 'ResumableEarlyStopping', 'StopOnNaN', 'course_callbacks', 'default_jit',
            'compile_model', 'set_bn_momentum', 'warmup_cosine', 'sgd_cosine', 'BackupError', 'RunExists', 'RunMismatch',
-           'TrainingDiverged', 'NoCheckpoint', 'fit', 'StopAfter']
+           'TrainingDiverged', 'NoCheckpoint', 'fit']
 
 # %% ../nbs/23_training.ipynb #f612a186
 import time, json
@@ -201,10 +201,3 @@ def fit(model, sp:Splits, out_dir, # compiled model, its data, its results folde
     hist = read_log(out)
     (out/'fit.json').write_text(json.dumps({**run, 'epochs_run': len(hist['loss'])}))
     return hist
-
-# %% ../nbs/23_training.ipynb #d7a78c57
-class StopAfter(keras.callbacks.Callback):
-    "Raise `KeyboardInterrupt` at the end of epoch `n` (1-based): a stand-in for a disconnect."
-    def __init__(self, n:int): super().__init__(); self.n = n
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 == self.n: raise KeyboardInterrupt(f'interrupted after epoch {self.n}')

@@ -1,7 +1,8 @@
 "The fer-nb command as a user runs it: a separate process, JSON on stdout, one-line errors."
 import json, os, subprocess, sys
 import pytest
-from fer_nb.data import make_fake_fer, CLASSES
+from fer_nb.data import CLASSES
+from fer_nb.testing import make_fake_fer
 from conftest import real_source
 
 def run(*args, env=None):

@@ -6,7 +6,8 @@ from PIL import Image
 from fer_nb.config import FerNbError
 from fer_nb.data import CLASSES
 from fer_nb.faces import draw_face
-from fer_nb.predict import (add_predict_args, predict_command, predict_files, sample_photos, awkward_images, detect,
+from fer_nb.predict import add_predict_args, predict_command, predict_files, detect
+from fer_nb.testing import sample_photos, awkward_images
                             read_image, BadImage, BadModel, NoImagesProcessed, MARGIN)
 import fer_nb.predict as fp
 
@@ -233,9 +234,10 @@ def test_model_errors(tmp_path, model_file):
     (tmp_path/'junk.keras').write_text('junk')
     with pytest.raises(BadModel, match='not a Keras model'): predict(HOPPER, model=tmp_path/'junk.keras')
 
-def test_default_model_names_what_to_train():
-    from fer_nb.models import pretrained_path
-    if pretrained_path().is_file(): pytest.skip('the compact weights ship in this install')
+def test_default_model_names_what_to_train(monkeypatch):
+    "An install without the shipped weights (a source checkout before training) says what to train."
+    import fer_nb.pretrained
+    monkeypatch.setattr(fer_nb.pretrained, 'pretrained_path', lambda: Path('/nonexistent/model5_compact.keras'))
     a = add_predict_args(argparse.ArgumentParser()).parse_args([str(HOPPER)])
     with pytest.raises(FerNbError, match='fer-nb train model5_compact') as e: predict_command(a)
     assert '\n' not in str(e.value)

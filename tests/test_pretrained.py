@@ -7,7 +7,7 @@ from conftest import real_source
 ROOT = Path(__file__).parents[1]
 
 def test_shipped_weights_load_and_predict_offline():
-    from fer_nb.models import pretrained, pretrained_path
+    from fer_nb.pretrained import pretrained, pretrained_path
     assert pretrained_path().is_file() and pretrained_path().stat().st_size <= 8*2**20
     m = pretrained()
     x = np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1)).astype('uint8')
@@ -16,7 +16,7 @@ def test_shipped_weights_load_and_predict_offline():
     assert m.count_params() <= 3_000_000 and all(w.dtype == 'float32' for w in m.weights)
 
 def test_missing_weights_is_a_one_line_error(monkeypatch):
-    import fer_nb.models as fm
+    import fer_nb.pretrained as fm
     monkeypatch.setattr(fm, 'pretrained_path', lambda: Path('/nonexistent/model5_compact.keras'))
     with pytest.raises(fm.ModelUnavailable) as e: fm.pretrained()
     assert 'fer-nb train model5_compact' in str(e.value) and '\n' not in str(e.value)
@@ -33,9 +33,9 @@ def test_a_built_wheel_carries_the_weights(tmp_path):
 def test_shipped_model_scores_what_its_results_file_records(real_cache, monkeypatch):
     monkeypatch.setenv('FER_NB_CACHE', str(real_cache))
     from fer_nb.config import Config
-    from fer_nb.data import load_data
+    from fer_nb.datasets import load_data
     from fer_nb.evaluation import predict_probs
-    from fer_nb.models import pretrained
+    from fer_nb.pretrained import pretrained
     rec = json.loads((ROOT/'results'/'model5_compact.json').read_text())
     d = load_data(Config(mode='full', data=real_source()), verbose=False)
     acc = float((predict_probs(pretrained(), d.x_test[..., None], 256, tta=rec['tta']).argmax(1) == d.y_test).mean())

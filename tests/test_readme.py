@@ -19,6 +19,14 @@ def test_readme_is_generated_from_index_notebook():
     m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
     assert (ROOT/'README.md').read_text() == m.render(ROOT/'nbs'/'index.ipynb'), 'run: python tools/make_readme.py'
 
+def test_readme_lists_every_notebook_once():
+    "The reading-order table links every notebook in nbs/ (a new notebook without a row fails here)."
+    import re
+    readme = (ROOT/'README.md').read_text()
+    linked = re.findall(r'\]\(nbs/(\w+\.ipynb)\)', readme)
+    nbs = sorted(p.name for p in (ROOT/'nbs').glob('*.ipynb') if p.name != 'index.ipynb')
+    assert sorted(set(linked)) == nbs and len(linked) == len(set(linked))
+
 def test_readme_states_tested_versions_the_requirements_allow():
     "The Python and Keras versions the README says were tested satisfy settings.ini's `min_python` and keras pin."
     import re, configparser
