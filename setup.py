@@ -38,7 +38,8 @@ setuptools.setup(
     packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name']+'.*']),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements, 'docs': docs_requirements },
+    extras_require={'dev': dev_requirements, 'docs': docs_requirements,  # and one per other Keras backend: [jax], [torch]
+                    **{b: shlex.split(cfg.get(f'{b}_requirements', '')) for b in ('jax', 'torch')}},
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

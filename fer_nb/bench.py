@@ -75,15 +75,18 @@ def train_rate(model, steps:int=3, batch_size:int=32) -> float:
     return steps*batch_size/(time.perf_counter() - t)
 
 # %% ../nbs/26_bench.ipynb #d96d1af1
-def precision_rates(builder, steps:int=3, batch_size:int=64, policies=('float32', 'mixed_bfloat16')) -> dict:
-    "Training images/s of `builder()` under each dtype policy, built and timed in this run; plus their `ratio`."
-    from fer_nb.config import dtype_policy
+def precision_rates(builder, steps:int=3, batch_size:int=64,
+                    policy:str|None=None # the policy compared with float32; None: what `choose_precision` picks here
+                   ) -> dict:
+    "Training images/s of `builder()` under float32 and under `policy`, built and timed in this run; their `ratio`."
+    from fer_nb.config import dtype_policy, choose_precision
     from fer_nb.training import compile_model
+    policy = policy or choose_precision()
     rates = {}
-    for p in policies:
+    for p in dict.fromkeys(('float32', policy)):
         with dtype_policy(p): model = builder()
         rates[p] = train_rate(compile_model(model), steps, batch_size)
-    return {**rates, 'ratio': rates[policies[-1]]/rates[policies[0]]}
+    return {**rates, 'policy': policy, 'ratio': rates[policy]/rates['float32']}
 
 # %% ../nbs/26_bench.ipynb #028e5cf7
 def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32, precision_models=None,
@@ -107,10 +110,11 @@ def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32
         res['train_img_per_s'][n] = train_rate(compile_model(build(n, cfg, weights=None)), train_steps, train_batch)
         print(f"training {n} (transfer models at {cfg.img_size}x{cfg.img_size}): "
               f"{res['train_img_per_s'][n]:,.1f} img/s")
-    res['precision'] = {n: precision_rates(lambda: build(n, cfg, weights=None), train_steps, train_batch)
+    res['precision'] = {n: precision_rates(lambda: build(n, cfg, weights=None), train_steps, train_batch,
+                                           policy=cfg.precision)
                         for n in (precision_models if precision_models is not None else ['custom_cnn'])}
     for n, r in res['precision'].items():
-        print(f"{n}: float32 {r['float32']:,.1f} img/s · mixed_bfloat16 {r['mixed_bfloat16']:,.1f} img/s · "
+        print(f"{n}: float32 {r['float32']:,.1f} img/s · {r['policy']} {r[r['policy']]:,.1f} img/s · "
               f"ratio {r['ratio']:.2f}")
     if video_frames:
         from fer_nb.video import video_speed

@@ -69,7 +69,7 @@ def _bench(a):
     from fer_nb.bench import bench
     r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps,
               precision_models=a.precision_models, video_frames=a.video_frames)
-    bf16 = ' · '.join(f"{n} bf16/fp32 {v['ratio']:.2f}" for n, v in r['precision'].items())
+    bf16 = ' · '.join(f"{n} {v['policy']}/float32 {v['ratio']:.2f}" for n, v in r['precision'].items())
     return r, (f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}"
                + (f" · {bf16}" if bf16 else '')
                + (f" · video {r['video']['video_frames_per_s']:.1f} frames/s" if 'video' in r else ''))

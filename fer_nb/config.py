@@ -4,11 +4,12 @@
 
 # %% auto #0
 __all__ = ['MODES', 'MODELS', 'PRECISIONS', 'ENV', 'FerNbError', 'SettingError', 'in_colab', 'devices', 'has_accelerator',
-           'get_mode', 'ModelSpec', 'results_root', 'cache_dir', 'data_source', 'set_seed', 'backend_report',
-           'native_bf16', 'choose_precision', 'dtype_policy', 'Config', 'get_config', 'is_result', 'result_label']
+           'get_mode', 'ModelSpec', 'results_root', 'cache_dir', 'data_source', 'set_seed', 'backend_report', 'Device',
+           'cpu_bf16', 'describe_device', 'native_bf16', 'choose_precision', 'dtype_policy', 'Config', 'get_config',
+           'is_result', 'result_label']
 
 # %% ../nbs/20_config.ipynb #6633a586
-import os, shutil, subprocess, importlib.util
+import os, importlib.util
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +25,9 @@ class SettingError(FerNbError, ValueError):
 MODES = ('quick', 'full')
 
 def in_colab() -> bool:
-    "True when running inside Google Colab."
-    return importlib.util.find_spec('google.colab') is not None
+    "True when running inside Google Colab; False, never an error, where Google's packages are missing."
+    try: return importlib.util.find_spec('google.colab') is not None
+    except (ImportError, ValueError): return False  # no `google` package, or a `google.colab` without a spec
 
 # %% ../nbs/20_config.ipynb #b0014e64
 def devices() -> list:
@@ -117,29 +119,68 @@ def backend_report() -> str:
 # %% ../nbs/20_config.ipynb #307783e5
 PRECISIONS = ('float32', 'mixed_float16', 'mixed_bfloat16')
 
-def _gpu_compute_capability() -> float:
-    "The first NVIDIA GPU's compute capability (0 when none answers)."
-    if not shutil.which('nvidia-smi'): return 0.0
-    try: out = subprocess.run(['nvidia-smi', '--query-gpu=compute_cap', '--format=csv,noheader'], capture_output=True,
-                              text=True, timeout=10).stdout.split()
-    except (OSError, subprocess.SubprocessError): return 0.0
-    return float(out[0]) if out else 0.0
+@dataclass(frozen=True)
+class Device:
+    "What Keras computes on, as far as the choice of precision cares."
+    kind: str = 'cpu'                     # 'cpu', 'gpu', 'tpu', or 'unknown' (an accelerator not described)
+    compute_capability: float|None = None # an NVIDIA GPU's, e.g. 7.5 (T4), 8.0 (A100), 9.0 (H100)
+    bf16: bool = False                    # a CPU with AVX512-BF16 or AMX
+    note: str = ''                        # why the device is unknown
+    def __str__(self):
+        if self.kind == 'gpu': return f"GPU, compute capability {self.compute_capability or 'unknown'}"
+        if self.kind == 'cpu': return 'CPU with bfloat16' if self.bf16 else 'CPU'
+        return 'TPU' if self.kind == 'tpu' else f"unknown accelerator ({self.note or 'not described'})"
 
-def native_bf16(accelerator:bool) -> bool:
-    "True when this machine computes bfloat16 natively (a GPU of compute capability 8+, or a CPU with AVX512-BF16/AMX)."
-    if accelerator: return _gpu_compute_capability() >= 8.0
+def _cc(v) -> float|None:
+    "A compute capability as a number: `(8, 6)`, `'8.6'` and `8.6` all give 8.6; None for anything else."
+    try: return float('.'.join(str(int(p)) for p in v)) if isinstance(v, (tuple, list)) else float(v)
+    except (TypeError, ValueError): return None
+
+def cpu_bf16() -> bool:
+    "True when this CPU computes bfloat16 natively (AVX512-BF16 or AMX)."
     try: flags = Path('/proc/cpuinfo').read_text()
     except OSError: return False
     return 'avx512_bf16' in flags or 'amx_bf16' in flags
 
-def choose_precision(mode:str, accelerator:bool|None=None, override:str|None=None) -> str:
-    "The dtype policy: `override` (`FER_NB_PRECISION`), else bfloat16 where native, else float16 in full mode on a GPU."
+# %% ../nbs/20_config.ipynb #7bd66be9
+def _backend_device() -> Device|None:
+    "The first accelerator as Keras' backend reports it; None when it computes on the CPU."
+    import keras
+    if keras.backend.backend() == 'jax':
+        import jax
+        d = jax.devices()[0]
+        kind = {'cuda': 'gpu', 'rocm': 'gpu'}.get(d.platform, d.platform)
+        return None if kind == 'cpu' else Device(kind, _cc(getattr(d, 'compute_capability', None)))
+    if keras.backend.backend() == 'torch':
+        import torch
+        return Device('gpu', _cc(torch.cuda.get_device_capability(0))) if torch.cuda.is_available() else None
+    import tensorflow as tf
+    if tf.config.list_logical_devices('TPU'): return Device('tpu')
+    gpus = tf.config.list_physical_devices('GPU')
+    if not gpus: return None
+    return Device('gpu', _cc(tf.config.experimental.get_device_details(gpus[0]).get('compute_capability')))
+
+def describe_device() -> Device:
+    "The device Keras computes on; `Device('unknown')` when the backend cannot say."
+    try: d = _backend_device()
+    except Exception as e: d = Device('unknown', note=f'{type(e).__name__}: {e}'[:120])
+    return d or Device('cpu', bf16=cpu_bf16())
+
+def native_bf16(device:Device) -> bool:
+    "True when `device` computes bfloat16 natively: a TPU, a GPU of compute capability 8.0+, a CPU with AVX512-BF16."
+    return (device.kind == 'tpu' or (device.kind == 'gpu' and (device.compute_capability or 0) >= 8)
+            or (device.kind == 'cpu' and device.bf16))
+
+def choose_precision(device:Device|None=None, # what `describe_device` reports (None: ask it)
+                     override:str|None=None # `FER_NB_PRECISION`, which wins
+                    ) -> str:
+    "The dtype policy for `device`: bfloat16 where native, loss-scaled float16 on compute capability 7.x, else float32."
     if override:
         if override not in PRECISIONS: raise SettingError(f"FER_NB_PRECISION={override!r} is not one of {PRECISIONS}")
         return override
-    if accelerator is None: accelerator = has_accelerator()
-    if native_bf16(accelerator): return 'mixed_bfloat16'
-    return 'mixed_float16' if (mode == 'full' and accelerator) else 'float32'
+    d = device or describe_device()
+    if native_bf16(d): return 'mixed_bfloat16'
+    return 'mixed_float16' if d.kind == 'gpu' and 7 <= (d.compute_capability or 0) < 8 else 'float32'
 
 # %% ../nbs/20_config.ipynb #82d1363a
 @contextmanager
@@ -207,8 +248,9 @@ def get_config(mode:str|None=None, # 'quick', 'full' or None (see `get_mode`)
                  augment_strength=1.0) if mode == 'full' else {})
     env = os.environ.get
     wd = env('FER_NB_WEIGHTS_DIR')
+    device = describe_device()
     cfg = Config(mode=mode, why=why, root=results_root(root), seed=seed,
-                 precision=choose_precision(mode, override=env('FER_NB_PRECISION')),
+                 precision=choose_precision(device, override=env('FER_NB_PRECISION')),
                  data=(data_source() or (None, None))[1], cache=cache_dir(),
                  weights_dir=Path(wd).expanduser() if wd else None, **full)
     set_seed(seed)
@@ -216,7 +258,7 @@ def get_config(mode:str|None=None, # 'quick', 'full' or None (see `get_mode`)
     keras.config.set_dtype_policy(cfg.precision)
     if verbose: print(f"fer_nb mode: {mode.upper()} ({why}) · data: {cfg.data or 'see load_data'} · "
                       f"results in {cfg.root}\n"
-                      f"{backend_report()} · precision {cfg.precision}")
+                      f"{backend_report()} · precision {cfg.precision} ({device})")
     return cfg
 
 # %% ../nbs/20_config.ipynb #d17829e2

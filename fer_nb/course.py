@@ -113,7 +113,8 @@ def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagen
     model = compile_model(build(name, cfg, weights), optimizer=optimizer_for(s, cfg, len(sp.y_train), ep))
     hist = fit(model, sp, out, ep, bs, class_weights(sp.y_train) if s.balanced else None, verbose,
                patience=None if cfg.warmup_epochs else s.patience,  # a scheduled rate cannot also be cut on plateaus
-               monitor=s.monitor)
+               monitor=s.monitor,
+               settings=dict(model=name, mode=cfg.mode, lr=s.lr if s.optimizer == 'sgd' else cfg.lr(s.lr)))
     return save_record(name, cfg, data.source, evaluate(model, sp, out, s.title, hist, bs, tta=s.tta),
                        hist, model, sp)
 

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['CLASSES', 'SPLITS', 'IMG_SIZE', 'ARCHIVE_SUFFIXES', 'KAGGLE_DATASET', 'NO_CREDENTIALS', 'DatasetError',
-           'DatasetNotFound', 'find_root', 'check_layout', 'extract', 'kaggle_credentials', 'kaggle_download',
+           'DatasetNotFound', 'find_root', 'check_layout', 'extract', 'kaggle_credentials', 'zip_ok', 'kaggle_download',
            'open_source', 'cached_copy', 'find_dataset', 'decode', 'list_images', 'fingerprint', 'FERData', 'load_fer',
            'quarantine', 'train_val_split', 'subset', 'test_parts', 'image_hashes', 'Splits', 'prepare']
 
@@ -168,21 +168,42 @@ def _redact(msg:str) -> str:
     key = os.environ.get('KAGGLE_KEY')
     return msg.replace(key, '***') if key else msg
 
+def _kaggle_fetch(folder:Path):
+    "Download the Kaggle dataset's zip into `folder`: the one place that talks to Kaggle."
+    from kaggle.api.kaggle_api_extended import KaggleApi
+    api = KaggleApi(); api.authenticate()
+    api.dataset_download_files(KAGGLE_DATASET, path=str(folder), quiet=False, unzip=False)
+
+def zip_ok(path) -> bool:
+    "True when `path` is a zip archive whose every member passes its CRC check."
+    try:
+        with zipfile.ZipFile(path) as z: return z.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError): return False
+
+def _set_aside(f:Path) -> Path:
+    "Rename `f` to a new `<name>.corrupt-<n>` beside it (never deleting it); return the new path."
+    n = 1
+    while (g := f.with_name(f'{f.name}.corrupt-{n}')).exists(): n += 1
+    return f.rename(g)
+
 def kaggle_download(dest=None) -> Path:
     "Download FER-2013 from Kaggle into the cache (or `dest`), extract it safely and return its root."
     where = kaggle_credentials()
     if where is None: raise DatasetNotFound(NO_CREDENTIALS)
     dl = Path(dest) if dest is not None else cache_dir()/'download'
     zpath = dl/'fer2013.zip'
+    if zpath.exists() and not zip_ok(zpath):
+        print(f"{zpath} is damaged (not a zip, or a member fails its CRC check); moved it to "
+              f"{_set_aside(zpath).name} and downloading it again")
     if not zpath.exists():  # download into a scratch folder, so a broken download never looks finished
         dl.mkdir(parents=True, exist_ok=True)
         part = Path(tempfile.mkdtemp(prefix='.partial-', dir=dl))
         print(f'Downloading {KAGGLE_DATASET} from Kaggle (credentials from {where}) ...')
         try:
-            from kaggle.api.kaggle_api_extended import KaggleApi
-            api = KaggleApi(); api.authenticate()
-            api.dataset_download_files(KAGGLE_DATASET, path=str(part), quiet=False, unzip=False)
-            os.replace(next(part.glob('*.zip')), zpath)
+            _kaggle_fetch(part)
+            got = next(part.glob('*.zip'))
+            if not zip_ok(got): raise DatasetError(f"the downloaded {got.name} is not a valid zip")
+            os.replace(got, zpath)
         except (Exception, SystemExit) as e:
             raise DatasetError(f"Kaggle download of {KAGGLE_DATASET} failed "
                                f"({type(e).__name__}: {_redact(str(e))[:200]}); "
