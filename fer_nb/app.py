@@ -7,7 +7,7 @@ __all__ = ['MAX_UPLOAD', 'APP_HELP', 'APP_DESCRIPTION', 'analyse_image', 'page',
            'app_command']
 
 # %% ../nbs/32_app.ipynb #ee07a677
-import os, io, sys, json, base64, tempfile, threading
+import io, sys, json, base64, tempfile, threading
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlparse

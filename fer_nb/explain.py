@@ -7,11 +7,9 @@ __all__ = ['NotExplainable', 'chain', 'feature_layer', 'run_layers', 'logits', '
            'confident', 'per_class', 'class_heatmaps', 'RunMissing', 'run_model']
 
 # %% ../nbs/33_explain.ipynb #57d0be6f
-from pathlib import Path
 import numpy as np
 import keras
 from keras import layers, ops
-from PIL import Image
 from .config import FerNbError
 from .data import CLASSES
 

@@ -7,10 +7,8 @@ __all__ = ['freeze_batchnorm', 'two_phase_fit', 'plot_phases']
 
 # %% ../nbs/09_finetune.ipynb #fccb829f
 from pathlib import Path
-import numpy as np
-import keras
 from keras import layers
-from .transfer import freeze_all_but, n_params
+from .transfer import freeze_all_but
 from .data import Splits
 from .training import compile_model, fit, class_weights
 from .evaluation import plot_history

@@ -77,9 +77,6 @@ def vgg16_model(input_shape=(48, 48, 1), size:int=224, weights='imagenet', weigh
                           name='vgg16')
 
 # %% ../nbs/07_resnet.ipynb #ae4d7a26
-from .transfer import transfer_model
-from .augment import transfer_augmentation
-
 def resnet50v2_model(input_shape=(48, 48, 1), size:int=224, weights='imagenet', weights_dir=None, n_classes:int=7,
                 seed=None) -> keras.Model:
     "Model 4: ResNet50V2 (last 50 layers trainable) with the course's head; 29,996,295 parameters at 224."

@@ -6,7 +6,7 @@
 __all__ = ['IMAGE_SUFFIXES', 'MAX_PIXELS', 'CASCADE', 'NEIGHBORS', 'SCALE', 'PAD', 'MIN_FACE', 'MAX_SIDE', 'MARGIN', 'CROP_MAX', 'COLORS', 'BadModel', 'load_model', 'BadImage', 'open_image', 'to_8bit', 'read_image', 'cascade', 'detect', 'crop_faces', 'find_faces', 'classify', 'face_entries', 'predict', 'find_images', 'predict_files', 'annotate', 'NoImagesProcessed', 'add_predict_args', 'predict_command', 'export_serving', 'speed', 'explain_photo', 'explain_entries']
 
 # %% ../nbs/10_predict.ipynb #f56617f2
-import os, io, sys, time, warnings, functools
+import os, sys, time, warnings, functools
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, ImageDraw, ImageFont
