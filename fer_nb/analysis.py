@@ -23,7 +23,8 @@ def displayable(img) -> np.ndarray:
 # %% ../nbs/02_analysis.ipynb #785f3121
 def show_images(images, titles=None, ncols:int=7, colors=None, size:float=1.6, suptitle:str|None=None):
     "Plot grayscale `images` in a grid with optional `titles` (coloured by `colors`); return the figure."
-    n = len(images); nrows = -(-n // ncols)
+    n = len(images)
+    nrows = -(-n // ncols)
     row = size + (0.35 if titles is not None else 0)  # room for each row's titles
     fig, axs = plt.subplots(nrows, ncols, figsize=(size*ncols, row*nrows + (0.4 if suptitle else 0)), squeeze=False)
     for i, ax in enumerate(axs.flat):
@@ -51,7 +52,8 @@ def plot_counts(data:FERData):
         n = data.counts()[s]
         ax.bar(list(n), list(n.values()), color='tab:blue')
         for i, v in enumerate(n.values()): ax.text(i, v, f'{v:,}', ha='center', va='bottom', fontsize=8)
-        ax.set_title(f'{s} ({sum(n.values()):,} images)'); ax.tick_params(axis='x', rotation=30)
+        ax.set_title(f'{s} ({sum(n.values()):,} images)')
+        ax.tick_params(axis='x', rotation=30)
     fig.tight_layout()
     return fig
 

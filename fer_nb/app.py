@@ -21,13 +21,17 @@ MAX_UPLOAD = 25*2**20  # bytes
 
 def _data_url(im, side:int) -> str:
     "`im` as a JPEG data URL, shrunk to at most `side` pixels."
-    im = im.copy(); im.thumbnail((side, side)); buf = io.BytesIO(); im.save(buf, 'JPEG', quality=88)
+    im = im.copy()
+    im.thumbnail((side, side))
+    buf = io.BytesIO()
+    im.save(buf, 'JPEG', quality=88)
     return 'data:image/jpeg;base64,' + base64.b64encode(buf.getvalue()).decode()
 
 def analyse_image(model, data:bytes, side:int=960) -> dict:
     "The `faces` in the image file bytes `data`, the annotated `image` (a data URL) and its `size`; or `BadImage`."
     with tempfile.TemporaryDirectory() as d:
-        (Path(d)/'upload').write_bytes(data); im = read_image(Path(d)/'upload')
+        (Path(d)/'upload').write_bytes(data)
+        im = read_image(Path(d)/'upload')
     faces = predict(model, im)
     return {'faces': faces, 'size': list(im.size), 'image': _data_url(annotate(im, faces), side)}
 
@@ -114,8 +118,11 @@ def _handler(model, name:str):
         def log_message(self, *args): pass  # quiet: one line per request would bury the address in a terminal
 
         def _send(self, status:int, body:bytes, kind:str='application/json'):
-            self.send_response(status); self.send_header('Content-Type', kind)
-            self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)
+            self.send_response(status)
+            self.send_header('Content-Type', kind)
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def _json(self, status:int, obj): self._send(status, json.dumps(obj).encode())
 
@@ -130,12 +137,14 @@ def _handler(model, name:str):
             if urlparse(self.path).path != '/predict': return self._json(404, {'error': 'POST images to /predict'})
             n, limit = int(self.headers.get('Content-Length') or 0), self.server.max_upload
             if n > limit:
-                self.close_connection = True; return self._json(413, {'error': f'{n:,} bytes: over {limit:,}'})
+                self.close_connection = True
+                return self._json(413, {'error': f'{n:,} bytes: over {limit:,}'})
             data = self.rfile.read(n)
             try:
                 with lock: r = analyse_image(model, data)
             except BadImage as e: return self._json(400, {'error': e.reason})
-            self.server.predictions += 1; self._json(200, r)
+            self.server.predictions += 1
+            self._json(200, r)
     return Handler
 
 # %% ../nbs/32_app.ipynb #4c66c449
@@ -150,7 +159,8 @@ def serve(model=None, # None: the shipped model; a `model.keras` path; or a Kera
         raise FerNbError(f"cannot listen on {host}:{port} ({e.strerror}): choose another --port, "
                          "or --port 0 for a free one") from None
     s.daemon_threads, s.predictions, s.max_upload = True, 0, max_upload
-    s.port = s.server_address[1]; s.url = f'http://{host}:{s.port}/'
+    s.port = s.server_address[1]
+    s.url = f'http://{host}:{s.port}/'
     threading.Thread(target=s.serve_forever, daemon=True, name='fer_nb.app').start()
     return s
 
@@ -189,5 +199,7 @@ def app_command(a, stop=None) -> tuple:
     print(f"fer-nb app: open {s.url} in a browser (Ctrl-C to stop)", file=sys.stderr, flush=True)
     try: (stop or threading.Event()).wait()
     except KeyboardInterrupt: pass
-    finally: s.shutdown(); s.server_close()
+    finally:
+        s.shutdown()
+        s.server_close()
     return {'url': s.url, 'port': s.port, 'predictions': s.predictions}, f"stopped; {s.predictions} photos analysed"

@@ -20,7 +20,8 @@ N_BINS = 15  # equal-width confidence bins, as Guo et al. 2017
 
 def reliability(probs, y, n_bins:int=N_BINS) -> dict:
     "Per confidence bin ((i-1)/`n_bins`, i/`n_bins`]: the `count`, mean `confidence` and `accuracy` of `probs` on `y`."
-    p = np.asarray(probs, np.float64); conf, ok = p.max(1), (p.argmax(1) == np.asarray(y)).astype(float)
+    p = np.asarray(probs, np.float64)
+    conf, ok = p.max(1), (p.argmax(1) == np.asarray(y)).astype(float)
     b = np.clip(np.ceil(conf*n_bins).astype(int) - 1, 0, n_bins - 1)
     n = np.bincount(b, minlength=n_bins)
     with np.errstate(invalid='ignore', divide='ignore'):
@@ -28,7 +29,8 @@ def reliability(probs, y, n_bins:int=N_BINS) -> dict:
 
 def ece(probs, y, n_bins:int=N_BINS) -> float:
     "Expected calibration error of `probs` on labels `y`: the bins' |accuracy - confidence|, weighted by their counts."
-    r = reliability(probs, y, n_bins); k = r['count'] > 0
+    r = reliability(probs, y, n_bins)
+    k = r['count'] > 0
     return float(np.sum(r['count'][k]*np.abs(r['accuracy'][k] - r['confidence'][k]))/r['count'].sum())
 
 # %% ../nbs/34_calibration.ipynb #363b031c
@@ -50,7 +52,9 @@ def plot_reliability(curves:dict, # `{title: (probs, labels)}`, one diagram each
         ax.plot([0, 1], [0, 1], 'r--', lw=1, label='calibrated')
         ax.plot(mids, r['count']/r['count'].sum(), color='0.5', lw=1, label='share of faces')
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel='confidence', title=f"{title}\nECE {ece(p, y, n_bins):.3f}")
-    axs[0, 0].set_ylabel('accuracy'); axs[0, 0].legend(fontsize=7, loc='upper left'); fig.tight_layout()
+    axs[0, 0].set_ylabel('accuracy')
+    axs[0, 0].legend(fontsize=7, loc='upper left')
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/34_calibration.ipynb #ef2ac1ac
@@ -71,7 +75,9 @@ def fit_temperature(probs, y) -> float:
 @keras.saving.register_keras_serializable('fer_nb')
 class Temperature(layers.Layer):
     "Probabilities in, probabilities at temperature `t` out: softmax(log(p)/`t`)."
-    def __init__(self, t:float=1.0, **kw): super().__init__(**kw); self.t = float(t)
+    def __init__(self, t:float=1.0, **kw):
+        super().__init__(**kw)
+        self.t = float(t)
     def call(self, p): return ops.softmax(ops.log(ops.maximum(ops.cast(p, 'float32'), 1e-30))/self.t)
     def get_config(self): return {**super().get_config(), 't': self.t}
 

@@ -171,7 +171,8 @@ def _redact(msg:str) -> str:
 def _kaggle_fetch(folder:Path):
     "Download the Kaggle dataset's zip into `folder`: the one place that talks to Kaggle."
     from kaggle.api.kaggle_api_extended import KaggleApi
-    api = KaggleApi(); api.authenticate()
+    api = KaggleApi()
+    api.authenticate()
     api.dataset_download_files(KAGGLE_DATASET, path=str(folder), quiet=False, unzip=False)
 
 def zip_ok(path) -> bool:
@@ -272,8 +273,12 @@ def fingerprint(root, files) -> str:
 @dataclass(repr=False)
 class FERData:
     "FER-2013 (or synthetic faces) as `uint8` arrays with aligned labels and paths."
-    x_train: np.ndarray; y_train: np.ndarray; p_train: np.ndarray
-    x_test: np.ndarray; y_test: np.ndarray; p_test: np.ndarray
+    x_train: np.ndarray
+    y_train: np.ndarray
+    p_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    p_test: np.ndarray
     source: str = 'fer2013'   # 'fer2013' or 'synthetic'
     root: str = ''
     problems: list = field(default_factory=list)
@@ -322,7 +327,8 @@ def load_fer(root, # dataset folder holding train/ and test/
     if cache:
         npz.parent.mkdir(parents=True, exist_ok=True)
         part = npz.with_suffix(f'.{os.getpid()}.part.npz')
-        np.savez(part, **arr, problems=json.dumps(problems)); os.replace(part, npz)
+        np.savez(part, **arr, problems=json.dumps(problems))
+        os.replace(part, npz)
     return FERData(**arr, root=str(root), problems=problems)
 
 # %% ../nbs/21_data.ipynb #c697d76b
@@ -333,7 +339,9 @@ def quarantine(problems:list, root, dest) -> list:
         src = Path(p['path']).resolve()
         to = dest/src.relative_to(root)
         if to.exists(): raise FileExistsError(f"{to} already exists; not overwriting it")
-        to.parent.mkdir(parents=True, exist_ok=True); shutil.move(src, to); moved.append(to)
+        to.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(src, to)
+        moved.append(to)
     return moved
 
 # %% ../nbs/21_data.ipynb #65abddd3
@@ -365,8 +373,14 @@ def image_hashes(x) -> np.ndarray:
 @dataclass(repr=False)
 class Splits:
     "Train, validation and test arrays for one run (images `uint8` with a channel axis, integer labels)."
-    x_train: np.ndarray; y_train: np.ndarray; x_val: np.ndarray; y_val: np.ndarray
-    x_test: np.ndarray; y_test: np.ndarray; p_test: np.ndarray; source: str = 'fer2013'
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    p_test: np.ndarray
+    source: str = 'fer2013'
     test_unique: np.ndarray|None = None  # test images with no pixel-identical copy in the training folder
     def __repr__(self):
         return f"{self.source}: train {len(self.y_train):,} · val {len(self.y_val):,} · test {len(self.y_test):,}"

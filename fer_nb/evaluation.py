@@ -39,8 +39,11 @@ def plot_history(hist:dict, title:str=''):
     fig, axs = plt.subplots(1, 2, figsize=(11, 3.5))
     ep = np.arange(1, len(hist['loss']) + 1)
     for ax, m in zip(axs, ['accuracy', 'loss']):
-        ax.plot(ep, hist[m], 'o-', label='train'); ax.plot(ep, hist[f'val_{m}'], 'o-', label='validation')
-        ax.set_xlabel('epoch'); ax.set_title(f'{title} {m}'.strip()); ax.legend()
+        ax.plot(ep, hist[m], 'o-', label='train')
+        ax.plot(ep, hist[f'val_{m}'], 'o-', label='validation')
+        ax.set_xlabel('epoch')
+        ax.set_title(f'{title} {m}'.strip())
+        ax.legend()
     fig.tight_layout()
     return fig
 
@@ -66,7 +69,9 @@ def plot_confusion(cm, title:str=''):
     for ax, m, fmt, t in [(axs[0], cm, 'd', 'counts'),
                           (axs[1], norm, '.2f', 'row-normalised (recall on the diagonal)')]:
         sns.heatmap(m, annot=True, fmt=fmt, cmap='Blues', xticklabels=CLASSES, yticklabels=CLASSES, cbar=False, ax=ax)
-        ax.set_xlabel('predicted'); ax.set_ylabel('true'); ax.set_title(f'{title} {t}'.strip())
+        ax.set_xlabel('predicted')
+        ax.set_ylabel('true')
+        ax.set_title(f'{title} {t}'.strip())
     fig.tight_layout()
     return fig
 
@@ -140,7 +145,8 @@ def test_metrics(model, sp:Splits, batch_size:int=64, tta:bool=False) -> tuple:
     plain = predict_probs(model, sp.x_test, batch_size)
     acc = check_alignment(float(keras_acc), sp.y_test, plain)
     probs = predict_probs(model, sp.x_test[:, :, ::-1], batch_size)/2 + plain/2 if tta else plain
-    pred = probs.argmax(1); rep = report(sp.y_test, pred)
+    pred = probs.argmax(1)
+    rep = report(sp.y_test, pred)
     return {'test_loss': float(loss), 'test_accuracy': float((pred == sp.y_test).mean()), 'tta': tta,
             'plain_test_accuracy': acc, 'macro_f1': rep['macro avg']['f1-score'],
             'weighted_f1': rep['weighted avg']['f1-score'], 'report': rep,
@@ -149,7 +155,9 @@ def test_metrics(model, sp:Splits, batch_size:int=64, tta:bool=False) -> tuple:
 
 # %% ../nbs/24_evaluation.ipynb #f88d065e
 def _save(fig, path) -> str:
-    fig.savefig(path, dpi=110, bbox_inches='tight'); plt.close(fig); return str(path)
+    fig.savefig(path, dpi=110, bbox_inches='tight')
+    plt.close(fig)
+    return str(path)
 
 def save_figures(m:dict, probs, sp:Splits, out:Path, name:str, hist:dict|None=None) -> dict:
     "Save the confusion matrix, report (figure and text), ROC curves, prediction grid and curves of one evaluation."
@@ -166,7 +174,8 @@ def save_figures(m:dict, probs, sp:Splits, out:Path, name:str, hist:dict|None=No
 def evaluate(model, sp:Splits, out_dir, name:str='model', hist:dict|None=None, batch_size:int=64,
              tta:bool=False) -> dict:
     "Test metrics of `model` on `sp` plus every figure, saved in `out_dir`; return the metrics (with `artifacts`)."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     m, probs = test_metrics(model, sp, batch_size, tta)
     files = [('checkpoint', 'model.keras'), ('training_log', 'training_log.csv')]
     m['artifacts'] = {**save_figures(m, probs, sp, out, name, hist), 'metrics': str(out/'metrics.json'),

@@ -49,10 +49,17 @@ def gradient(f, x):
     b = keras.backend.backend()
     if b == 'tensorflow':
         import tensorflow as tf
-        with tf.GradientTape() as tape: tape.watch(x); y = f(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = f(x)
         return tape.gradient(y, x)
-    if b == 'jax': import jax; return jax.grad(f)(x)
-    if b == 'torch': import torch; x = x.detach().requires_grad_(); return torch.autograd.grad(f(x), x)[0]
+    if b == 'jax':
+        import jax
+        return jax.grad(f)(x)
+    if b == 'torch':
+        import torch
+        x = x.detach().requires_grad_()
+        return torch.autograd.grad(f(x), x)[0]
     raise NotExplainable(f"Grad-CAM needs gradients, which the {b} backend does not give here")
 
 # %% ../nbs/33_explain.ipynb #36bff228
@@ -66,7 +73,9 @@ def _crop_side(model) -> int|None:
 def _to_input(cam:np.ndarray, model) -> np.ndarray:
     "Maps `cam` `(N, h, w)` resized onto `model`'s input (its centre crop; 0 outside it), each scaled to [0, 1]."
     import cv2
-    side = model.input_shape[1]; crop = _crop_side(model) or side; o = (side - crop)//2
+    side = model.input_shape[1]
+    crop = _crop_side(model) or side
+    o = (side - crop)//2
     out = np.zeros((len(cam), side, side), np.float32)
     for i, c in enumerate(cam):
         out[i, o:o + crop, o:o + crop] = cv2.resize(c, (crop, crop), interpolation=cv2.INTER_LINEAR)
@@ -114,7 +123,8 @@ def explain_faces(model, faces, y_true=None, classes=None, ncols:int=8, suptitle
 # %% ../nbs/33_explain.ipynb #a13f20cd
 def confident(probs, y, n:int=1, right:bool=True, cls:int|None=None) -> np.ndarray:
     "Indices of the `n` most confident right (or wrong) predictions of `probs` on labels `y`, of class `cls` if given."
-    probs, y = np.asarray(probs), np.asarray(y); pred = probs.argmax(1)
+    probs, y = np.asarray(probs), np.asarray(y)
+    pred = probs.argmax(1)
     ok = (pred == y) if right else (pred != y)
     if cls is not None: ok &= (pred == cls)
     idx = np.flatnonzero(ok)

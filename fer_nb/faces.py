@@ -19,7 +19,8 @@ def stroke(img, xs, ys, width:float, value:float):
     pts = np.stack([np.interp(np.linspace(0, len(xs)-1, n), np.arange(len(xs)), v) for v in (xs, ys)], -1)
     d = np.sqrt(((np.stack([_XX, _YY], -1)[..., None, :] - pts)**2).sum(-1)).min(-1)
     a = np.clip(width/2 - d + 0.5, 0, 1)
-    img *= 1 - a; img += a*value
+    img *= 1 - a
+    img += a*value
     return img
 
 # %% ../nbs/22_faces.ipynb #f1dc2b17

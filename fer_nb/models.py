@@ -44,8 +44,12 @@ def custom_cnn(input_shape=(48, 48, 1), n_classes:int=7, l2:float=1e-4,
 def conv_params(k:int, c_in:int, c_out:int) -> int:
     "Parameters of a k x k convolution with bias."
     return (k*k*c_in + 1)*c_out
-def bn_params(c:int) -> int: "Parameters of batch normalisation over `c` channels (half of them trainable)."; return 4*c
-def dense_params(n_in:int, n_out:int) -> int: "Parameters of a dense layer with bias."; return (n_in + 1)*n_out
+def bn_params(c:int) -> int:
+    "Parameters of batch normalisation over `c` channels (half of them trainable)."
+    return 4*c
+def dense_params(n_in:int, n_out:int) -> int:
+    "Parameters of a dense layer with bias."
+    return (n_in + 1)*n_out
 
 def param_formula(layer) -> int:
     "A layer's parameter count from the formulas above."

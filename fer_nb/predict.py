@@ -50,7 +50,8 @@ MAX_PIXELS = 2*Image.MAX_IMAGE_PIXELS  # Pillow's own limit for decompression bo
 class BadImage(FerNbError):
     "An input that cannot be read as an image; `reason` says why."
     def __init__(self, path, reason:str):
-        super().__init__(f"{path}: {reason}"); self.path, self.reason = str(path), reason
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = str(path), reason
 
 # %% ../nbs/10_predict.ipynb #49678a22
 def _reason(p:Path, e:Exception) -> str:
@@ -96,7 +97,8 @@ def _range(a:np.ndarray, mode:str) -> tuple:
 def to_8bit(im:Image.Image) -> Image.Image:
     "`im` as 8-bit `L` or `RGB`: high-bit images scaled (not clipped), transparency laid on white, the rest converted."
     if im.mode in ('I', 'F') or im.mode.startswith('I;16'):
-        a = np.asarray(im).astype(np.float64); lo, hi = _range(a, im.mode)
+        a = np.asarray(im).astype(np.float64)
+        lo, hi = _range(a, im.mode)
         return Image.fromarray(np.clip(np.rint((a - lo)/(hi - lo)*255), 0, 255).astype(np.uint8))
     if im.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or 'transparency' in im.info:
         return Image.alpha_composite(Image.new('RGBA', im.size, 'white'), im.convert('RGBA')).convert('RGB')
@@ -164,7 +166,8 @@ def crop_faces(gray:np.ndarray, boxes, margin:float=MARGIN, size:int=IMG_SIZE) -
     import cv2
     out, (H, W) = np.empty((len(boxes), size, size), np.uint8), gray.shape
     for i, (x, y, w, h) in enumerate(boxes):
-        s = max(1, round(max(w, h)*(1 + 2*margin))); x0, y0 = round(x + w/2 - s/2), round(y + h/2 - s/2)
+        s = max(1, round(max(w, h)*(1 + 2*margin)))
+        x0, y0 = round(x + w/2 - s/2), round(y + h/2 - s/2)
         win = gray[np.ix_(np.clip(np.arange(y0, y0 + s), 0, H - 1), np.clip(np.arange(x0, x0 + s), 0, W - 1))]
         out[i] = cv2.resize(win, (size, size), interpolation=cv2.INTER_AREA if s > size else cv2.INTER_LINEAR)
     return out
@@ -225,7 +228,9 @@ def find_images(paths, skip=None) -> list:
         sub = skip if skip and root.is_dir() and _below(skip, os.path.realpath(root)) else None
         for f in (_walk(root) if root.is_dir() else [root]):
             k = os.path.realpath(f)
-            if k not in seen and not (sub and _below(k, sub)): seen.add(k); out.append((f, root))
+            if k not in seen and not (sub and _below(k, sub)):
+                seen.add(k)
+                out.append((f, root))
     return out
 
 # %% ../nbs/10_predict.ipynb #f70533fe
@@ -248,7 +253,8 @@ def predict_files(paths, model, crop:bool|None=None, out=None, chunk:int=32, war
         part = [(f, r, *_analyse(f, crop)) for f, r in files[i:i + chunk]]
         probs, k = classify(model, np.concatenate([c for *_, c in part])), 0
         for f, root, e, boxes, crops in part:
-            e['faces'] = face_entries(boxes, probs[k:k + len(crops)]); k += len(crops)
+            e['faces'] = face_entries(boxes, probs[k:k + len(crops)])
+            k += len(crops)
             if out and not e['error']: _annotate_file(f, root, e, Path(out), taken)
             if e['error']: warn(f"fer-nb predict: {f}: {e['error']}")
             entries.append(e)
@@ -264,7 +270,8 @@ def _font(size:int):
 
 def annotate(im:Image.Image, faces:list) -> Image.Image:
     "An RGB copy of `im` with each face's box and its emotion and probability drawn."
-    im = to_8bit(im).convert('RGB'); d, lw = ImageDraw.Draw(im), max(2, round(max(im.size)/300))
+    im = to_8bit(im).convert('RGB')
+    d, lw = ImageDraw.Draw(im), max(2, round(max(im.size)/300))
     for f in faces:
         (x, y, w, h), c, font = f['box'], COLORS[f['emotion']], _font(max(12, f['box'][2]//6))
         text = f"{f['emotion']} {f['probabilities'][f['emotion']]:.0%}"
@@ -281,14 +288,20 @@ def _out_path(f:Path, root:Path, out:Path, taken:set) -> Path:
     rel = f.relative_to(root) if root.is_dir() else Path(f.name)
     ext = '.jpg' if f.suffix.lower() in ('.jpg', '.jpeg') else '.png'
     p, n = out/rel.parent/f'{rel.stem}_emotions{ext}', 1
-    while os.path.realpath(p) in taken: n += 1; p = out/rel.parent/f'{rel.stem}_emotions_{n}{ext}'
-    taken.add(os.path.realpath(p)); return p
+    while os.path.realpath(p) in taken:
+        n += 1
+        p = out/rel.parent/f'{rel.stem}_emotions_{n}{ext}'
+    taken.add(os.path.realpath(p))
+    return p
 
 def _save(im:Image.Image, dest:Path):
     "Write `im` to `dest` through a temporary file renamed into place."
-    dest.parent.mkdir(parents=True, exist_ok=True); tmp = dest.with_name(f'.{dest.name}.{os.getpid()}.tmp')
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f'.{dest.name}.{os.getpid()}.tmp')
     jpeg = dest.suffix == '.jpg'
-    try: im.save(tmp, 'JPEG' if jpeg else 'PNG', **({'quality': 92} if jpeg else {})); os.replace(tmp, dest)
+    try:
+        im.save(tmp, 'JPEG' if jpeg else 'PNG', **({'quality': 92} if jpeg else {}))
+        os.replace(tmp, dest)
     finally: tmp.unlink(missing_ok=True)
 
 # %% ../nbs/10_predict.ipynb #5cee52e8
@@ -296,7 +309,8 @@ def _annotate_file(f:Path, root:Path, e:dict, out:Path, taken:set):
     "Write the annotated copy of image `f` into `out` and note it in its entry `e` (or note the error)."
     try:
         dest = _out_path(f, root, out, taken)
-        _save(annotate(read_image(f), e['faces']), dest); e['annotated'] = str(dest)
+        _save(annotate(read_image(f), e['faces']), dest)
+        e['annotated'] = str(dest)
     except (BadImage, OSError) as x:
         e['error'] = f"annotated copy not written: {getattr(x, 'reason', None) or _first_line(x)}"
 
@@ -351,7 +365,8 @@ def predict_command(a) -> tuple:
 def export_serving(model, dest, verbose:bool=False) -> Path:
     "Export `model` as a SavedModel at `dest` whose `serve` endpoint runs in inference mode (augmentation off)."
     import keras
-    archive = keras.export.ExportArchive(); archive.track(model)
+    archive = keras.export.ExportArchive()
+    archive.track(model)
     archive.add_endpoint('serve', lambda x: model(x, training=False),
                          input_signature=[keras.InputSpec(shape=(None, IMG_SIZE, IMG_SIZE, 1), dtype='float32')])
     archive.write_out(str(dest), verbose=verbose)
@@ -361,9 +376,13 @@ def export_serving(model, dest, verbose:bool=False) -> Path:
 def speed(model, photos:list, n_faces:int=1024, batch_size:int=256) -> dict:
     "Faces per second classified in batches of `batch_size`, and photos per second end to end over the files `photos`."
     faces = np.random.default_rng(0).integers(0, 256, (n_faces, IMG_SIZE, IMG_SIZE), dtype=np.uint8)
-    classify(model, faces[:batch_size], batch_size); predict_files(photos[:1], model, warn=lambda m: None)  # warm-up
-    t = time.perf_counter(); classify(model, faces, batch_size); fps = n_faces/(time.perf_counter() - t)
-    t = time.perf_counter(); res = predict_files(photos, model, warn=lambda m: None)
+    classify(model, faces[:batch_size], batch_size)
+    predict_files(photos[:1], model, warn=lambda m: None)  # warm-up
+    t = time.perf_counter()
+    classify(model, faces, batch_size)
+    fps = n_faces/(time.perf_counter() - t)
+    t = time.perf_counter()
+    res = predict_files(photos, model, warn=lambda m: None)
     pps = len(photos)/(time.perf_counter() - t)
     return {'faces_per_s': round(fps, 1), 'photos_per_s': round(pps, 2), 'photos': len(photos),
             'faces_found': sum(len(e['faces']) for e in res), 'cpus': os.cpu_count()}
@@ -371,14 +390,16 @@ def speed(model, photos:list, n_faces:int=1024, batch_size:int=256) -> dict:
 # %% ../nbs/33_explain.ipynb #ba4a94a1
 def _window(box, margin:float) -> tuple:
     "The square window `(x0, y0, side)` that `fer_nb.predict.crop_faces` cuts around `box` `[x, y, w, h]`."
-    x, y, w, h = box; s = max(1, round(max(w, h)*(1 + 2*margin)))
+    x, y, w, h = box
+    s = max(1, round(max(w, h)*(1 + 2*margin)))
     return round(x + w/2 - s/2), round(y + h/2 - s/2), s
 
 def explain_photo(im:Image.Image, faces:list, heat:np.ndarray, margin:float, alpha:float=0.45) -> Image.Image:
     "An annotated RGB copy of photo `im`, each face's crop window in gray under its heatmap (`heat`: 48x48 each)."
     import cv2
     from fer_nb.explain import overlay
-    rgb = to_8bit(im).convert('RGB'); g, out = np.asarray(rgb.convert('L')), np.array(rgb)
+    rgb = to_8bit(im).convert('RGB')
+    g, out = np.asarray(rgb.convert('L')), np.array(rgb)
     for f, h in zip(faces, heat):
         x0, y0, s = _window(f['box'], margin)
         hs = cv2.resize(h, (s, s), interpolation=cv2.INTER_LINEAR)
@@ -390,8 +411,11 @@ def explain_photo(im:Image.Image, faces:list, heat:np.ndarray, margin:float, alp
 # %% ../nbs/33_explain.ipynb #a85ce9fd
 def _explain_path(annotated) -> Path:
     "A new file beside the annotated copy `annotated`: `_gradcam` added to its name, numbered past existing files."
-    a = Path(annotated); p, n = a.with_name(f'{a.stem}_gradcam{a.suffix}'), 1
-    while p.exists(): n += 1; p = a.with_name(f'{a.stem}_gradcam_{n}{a.suffix}')
+    a = Path(annotated)
+    p, n = a.with_name(f'{a.stem}_gradcam{a.suffix}'), 1
+    while p.exists():
+        n += 1
+        p = a.with_name(f'{a.stem}_gradcam_{n}{a.suffix}')
     return p
 
 def explain_entries(entries:list, model, crop:bool|None=None) -> list:
@@ -402,11 +426,14 @@ def explain_entries(entries:list, model, crop:bool|None=None) -> list:
     todo = [e for e in entries if e.get('annotated') and e['faces'] and not e['error']]
     for e in tqdm(todo, desc='Grad-CAM', file=sys.stderr, disable=len(todo) < 10, leave=False):
         try: im = read_image(e['path'])
-        except BadImage as x: e['error'] = f"Grad-CAM copy not written: {x.reason}"; continue
+        except BadImage as x:
+            e['error'] = f"Grad-CAM copy not written: {x.reason}"
+            continue
         g = np.asarray(im.convert('L'))
         margin = 0 if (crop if crop is not None else max(g.shape) <= CROP_MAX) else MARGIN  # as `find_faces` cut them
         heat, _ = gradcam(model, crop_faces(g, [f['box'] for f in e['faces']], margin),
                           [CLASSES.index(f['emotion']) for f in e['faces']])
         dest = _explain_path(e['annotated'])
-        _save(explain_photo(im, e['faces'], heat, margin), dest); e['explained'] = str(dest)
+        _save(explain_photo(im, e['faces'], heat, margin), dest)
+        e['explained'] = str(dest)
     return entries

@@ -40,23 +40,31 @@ def sample_photos() -> dict:
 # %% ../nbs/30_testing.ipynb #ffcc836d
 def awkward_images(dest, photo=None) -> dict:
     "Write `photo` (default: Grace Hopper) into folder `dest` in every awkward form, plus broken files; `{kind: path}`."
-    d = Path(dest); d.mkdir(parents=True, exist_ok=True)
+    d = Path(dest)
+    d.mkdir(parents=True, exist_ok=True)
     with Image.open(photo or sample_photos()['grace_hopper']) as src: im = src.convert('RGB')
-    exif = Image.Exif(); exif[0x0112] = 6  # orientation 6: "turn 90 degrees clockwise to view"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation 6: "turn 90 degrees clockwise to view"
     files = {'exif_rotated': d/'exif_rotated.jpg', 'rgba': d/'rgba.png', 'palette': d/'palette.gif',
              'cmyk': d/'cmyk.jpg', 'gray16': d/'gray16.png', 'truncated': d/'truncated.jpg', 'empty': d/'empty.png',
              'not_an_image': d/'notes.jpg'}
     im.transpose(Image.Transpose.ROTATE_90).save(files['exif_rotated'], exif=exif)
-    im.convert('RGBA').save(files['rgba']); im.convert('P', palette=Image.Palette.ADAPTIVE).save(files['palette'])
+    im.convert('RGBA').save(files['rgba'])
+    im.convert('P', palette=Image.Palette.ADAPTIVE).save(files['palette'])
     im.convert('CMYK').save(files['cmyk'])
     Image.fromarray(np.asarray(im.convert('L')).astype(np.uint16)*257).save(files['gray16'])
-    buf = io.BytesIO(); im.save(buf, 'JPEG'); files['truncated'].write_bytes(buf.getvalue()[:len(buf.getvalue())//2])
-    files['empty'].write_bytes(b''); files['not_an_image'].write_text('a text file that calls itself a JPEG')
+    buf = io.BytesIO()
+    im.save(buf, 'JPEG')
+    files['truncated'].write_bytes(buf.getvalue()[:len(buf.getvalue())//2])
+    files['empty'].write_bytes(b'')
+    files['not_an_image'].write_text('a text file that calls itself a JPEG')
     return files
 
 # %% ../nbs/30_testing.ipynb #79fa0c88
 class StopAfter(keras.callbacks.Callback):
     "Raise `KeyboardInterrupt` at the end of epoch `n` (1-based): a stand-in for a disconnect."
-    def __init__(self, n:int): super().__init__(); self.n = n
+    def __init__(self, n:int):
+        super().__init__()
+        self.n = n
     def on_epoch_end(self, epoch, logs=None):
         if epoch + 1 == self.n: raise KeyboardInterrupt(f'interrupted after epoch {self.n}')

@@ -37,7 +37,9 @@ PREPROCESS = {'vgg16': keras.applications.vgg16.preprocess_input,
 @keras.saving.register_keras_serializable('fer_nb')
 class BackbonePreprocess(layers.Layer):
     "The `preprocess_input` of backbone `kind` as a layer (expects RGB in 0-255)."
-    def __init__(self, kind:str, **kw): super().__init__(**kw); self.kind = kind
+    def __init__(self, kind:str, **kw):
+        super().__init__(**kw)
+        self.kind = kind
     def call(self, x): return PREPROCESS[self.kind](ops.copy(ops.cast(x, 'float32')))  # a copy: it may work in place
     def get_config(self): return {**super().get_config(), 'kind': self.kind}
 

@@ -25,7 +25,8 @@ VIDEO_SUFFIXES = ('.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpe
 class BadVideo(FerNbError):
     "An input that cannot be read as a video; `reason` says why."
     def __init__(self, path, reason:str):
-        super().__init__(f"{path}: {reason}"); self.path, self.reason = str(path), reason
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = str(path), reason
 
 def is_video(path) -> bool:
     "True when `path` is not a folder and its suffix is a video format's."
@@ -44,10 +45,14 @@ def _cv2():
 @contextlib.contextmanager
 def _no_fd2():
     "Send file descriptor 2 to the null device meanwhile: FFmpeg writes there, whatever its log level was set to."
-    sys.stderr.flush(); saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2); os.close(null)
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
     try: yield
-    finally: os.dup2(saved, 2); os.close(saved)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 def _reason(p:Path) -> str|None:
     "Why the file `p` cannot be a video before trying to decode it, or None."
@@ -61,9 +66,14 @@ def open_video(path) -> tuple:
     "An open `cv2.VideoCapture` on `path`, and the clip's `fps`, `frames` (as stored; 0 if unknown), `width`, `height`."
     p, cv2 = Path(path), _cv2()
     if r := _reason(p): raise BadVideo(p, r)
-    with _no_fd2(): cap = cv2.VideoCapture(str(p)); ok = cap.isOpened() and cap.grab()
-    if not ok: cap.release(); raise BadVideo(p, 'not a video, or damaged: OpenCV cannot decode a frame')
-    cap.release(); cap = cv2.VideoCapture(str(p))  # opened again: seeking back is unreliable in some formats
+    with _no_fd2():
+        cap = cv2.VideoCapture(str(p))
+        ok = cap.isOpened() and cap.grab()
+    if not ok:
+        cap.release()
+        raise BadVideo(p, 'not a video, or damaged: OpenCV cannot decode a frame')
+    cap.release()
+    cap = cv2.VideoCapture(str(p))  # opened again: seeking back is unreliable in some formats
     info = {'fps': cap.get(cv2.CAP_PROP_FPS), 'frames': int(max(0, cap.get(cv2.CAP_PROP_FRAME_COUNT))),
             'width': int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), 'height': int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))}
     if not 0 < info['fps'] < 1000: info['fps'] = 25.  # some containers store no rate: assume PAL's
@@ -73,8 +83,10 @@ def open_video(path) -> tuple:
 def _canvas(photo, size:tuple) -> np.ndarray:
     "`photo` scaled to 80% of the height of a `size` (width, height) frame, on gray: a BGR array."
     with Image.open(photo) as src: im = src.convert('RGB')
-    h = int(size[1]*0.8); im = im.resize((round(im.width*h/im.height), h))
-    bg = Image.new('RGB', size, (128, 128, 128)); bg.paste(im, (size[0]//10, size[1]//10))
+    h = int(size[1]*0.8)
+    im = im.resize((round(im.width*h/im.height), h))
+    bg = Image.new('RGB', size, (128, 128, 128))
+    bg.paste(im, (size[0]//10, size[1]//10))
     return np.asarray(bg)[..., ::-1].copy()
 
 def hopper() -> Path:
@@ -115,7 +127,8 @@ def read_frames(path, step:int=1):
 # %% ../nbs/31_video.ipynb #375006a3
 def iou(a, b) -> float:
     "Intersection over union of the boxes `a` and `b`, each `[x, y, w, h]`."
-    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]); h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
     inter = max(0, w)*max(0, h)
     return inter/(a[2]*a[3] + b[2]*b[3] - inter) if inter else 0.
 
@@ -148,7 +161,8 @@ class Smoother:
 
     def __call__(self, face_id:int, p) -> np.ndarray:
         "The mean of face `face_id`'s last `k` probability vectors, `p` included."
-        q = self.seen.setdefault(face_id, deque(maxlen=self.k)); q.append(np.asarray(p, np.float32))
+        q = self.seen.setdefault(face_id, deque(maxlen=self.k))
+        q.append(np.asarray(p, np.float32))
         return np.mean(q, 0)
 
 # %% ../nbs/31_video.ipynb #c6088699
@@ -161,7 +175,8 @@ def frames_emotions(path, model, every:int|None=None, # keep every `every`-th fr
                     tracker=None, # default: `Tracker()`
                     pixels:bool=False): # also yield each frame's BGR pixels, as `pixels`
     "Yield `{frame, time, faces}` for each sampled frame of the video `path`; each face has an `id` kept over time."
-    cap, info = open_video(path); cap.release()
+    cap, info = open_video(path)
+    cap.release()
     step, track, sm = frame_step(info['fps'], every, fps), tracker or Tracker(), Smoother(smooth)
     for i, t, bgr in read_frames(path, step):
         boxes, crops = find_faces(_gray(bgr), crop)
@@ -184,7 +199,9 @@ def timeline_rows(timeline:list) -> list:
 def write_csv(timeline:list, dest) -> Path:
     "Write the timeline's rows to the new CSV file `dest`."
     with open(dest, 'x', newline='') as f:
-        w = csv.DictWriter(f, CSV_COLUMNS); w.writeheader(); w.writerows(timeline_rows(timeline))
+        w = csv.DictWriter(f, CSV_COLUMNS)
+        w.writeheader()
+        w.writerows(timeline_rows(timeline))
     return Path(dest)
 
 # %% ../nbs/31_video.ipynb #9490a7e7
@@ -194,7 +211,8 @@ def face_summary(timeline:list) -> dict:
     for r in timeline:
         for f in r['faces']:
             s = out.setdefault(f['id'], {'first': r['time'], 'frames': 0, 'emotions': Counter(), 'sum': 0})
-            s['last'], s['frames'] = r['time'], s['frames'] + 1; s['emotions'][f['emotion']] += 1
+            s['last'], s['frames'] = r['time'], s['frames'] + 1
+            s['emotions'][f['emotion']] += 1
             s['sum'] = s['sum'] + np.array([f['probabilities'][c] for c in CLASSES])
     return {k: {'first': s['first'], 'last': s['last'], 'frames': s['frames'],
                 'emotion': s['emotions'].most_common(1)[0][0],
@@ -213,16 +231,19 @@ def plot_timeline(timeline:list, title:str=''):
         for c in CLASSES:
             ax.plot(t, [f['probabilities'][c] if f else np.nan for f in faces], color=np.array(COLORS[c])/255,
                     label=c, lw=2, marker='.', ms=4)
-        ax.set(ylim=(0, 1), ylabel=f'face {k}'); ax.grid(alpha=.3)
+        ax.set(ylim=(0, 1), ylabel=f'face {k}')
+        ax.grid(alpha=.3)
     if not ids: axes[0].text(.5, .5, 'no face found', ha='center', va='center', transform=axes[0].transAxes)
     axes[0].legend(ncols=7, loc='lower left', bbox_to_anchor=(0, 1), fontsize='small') if ids else None
-    axes[-1].set_xlabel('time (s)'); fig.suptitle(title)
+    axes[-1].set_xlabel('time (s)')
+    fig.suptitle(title)
     return fig
 
 # %% ../nbs/31_video.ipynb #6fb6b219
 def annotate_frame(bgr:np.ndarray, faces:list) -> np.ndarray:
     "A BGR copy of the frame `bgr` with each face's box, id, emotion and probability drawn."
-    im = annotate(Image.fromarray(bgr[..., ::-1]), faces); d = ImageDraw.Draw(im)
+    im = annotate(Image.fromarray(bgr[..., ::-1]), faces)
+    d = ImageDraw.Draw(im)
     for f in faces:
         (x, y, w, h), font = f['box'], _font(max(12, f['box'][2]//6))
         d.text((x + w//20 + 2, y + h - h//20 - 2), f"face {f['id']}", fill=COLORS[f['emotion']], font=font, anchor='ld',
@@ -236,7 +257,9 @@ class VideoOut:
         if self.dest.exists(): raise FerNbError(f"{dest} exists: annotated videos are written to new files only")
         self.tmp = self.dest.with_name(f'.{self.dest.stem}.{os.getpid()}.tmp.mp4')
         self.w = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*'mp4v'), fps, size)
-        if not self.w.isOpened(): self.tmp.unlink(missing_ok=True); raise FerNbError(f"{dest}: OpenCV cannot write MP4")
+        if not self.w.isOpened():
+            self.tmp.unlink(missing_ok=True)
+            raise FerNbError(f"{dest}: OpenCV cannot write MP4")
 
     def write(self, bgr): self.w.write(bgr)
     def close(self, keep:bool=True) -> Path:
@@ -265,14 +288,19 @@ def _bar(total:int, name:str, show:bool):
 def video_emotions(path, model, out, every:int|None=None, fps:float|None=None, smooth:int=1,
                    crop:bool|None=None, progress:bool=True) -> dict:
     "Faces and emotions over time in the video `path`; its timeline CSV, annotated copy and plot written into `out`."
-    p = Path(path); cap, info = open_video(p); cap.release()
+    p = Path(path)
+    cap, info = open_video(p)
+    cap.release()
     step = frame_step(info['fps'], every, fps)
-    Path(out).mkdir(parents=True, exist_ok=True); names = new_names(out, p.stem)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    names = new_names(out, p.stem)
     vid, timeline, ok = VideoOut(names['annotated'], info['fps']/step, (info['width'], info['height'])), [], False
     try:
         with _bar(-(-info['frames']//step) or None, p.name, progress) as bar:
             for r in frames_emotions(p, model, step, smooth=smooth, crop=crop, pixels=True):
-                vid.write(annotate_frame(r.pop('pixels'), r['faces'])); timeline.append(r); bar.update()
+                vid.write(annotate_frame(r.pop('pixels'), r['faces']))
+                timeline.append(r)
+                bar.update()
         ok = True
     finally: vid.close(keep=ok)
     write_csv(timeline, names['csv'])
@@ -315,7 +343,8 @@ def video_command(a) -> tuple:
     "Run `fer-nb predict` on videos (and any photos with them); return the JSON payload and the text for people."
     out = Path(a.out or DEFAULT_OUT)
     if out.exists() and not out.is_dir(): raise FerNbError(f"--out {out} is a file, not a folder")
-    frame_step(25, a.every, a.fps); Smoother(a.smooth)  # settings checked before the model loads
+    frame_step(25, a.every, a.fps)
+    Smoother(a.smooth)  # settings checked before the model loads
     model, name = load_model(a.model)
     videos = [_one(p, model, a, out) for p in a.paths if is_video(p)]
     photos = [p for p in a.paths if not is_video(p)]
@@ -334,6 +363,9 @@ def video_speed(model=None, frames:int=60, size:tuple=(640, 480)) -> dict:
     model = load_model(model)[0]
     with tempfile.TemporaryDirectory() as d:
         clip = sample_clip(Path(d)/'clip.mp4', frames=frames + 1, size=size, gap=(frames + 1, frames + 1))
-        gen = frames_emotions(clip, model); next(gen)  # the first frame warms up the model and the detector
-        t = time.perf_counter(); n = sum(len(r['faces']) for r in gen); s = time.perf_counter() - t
+        gen = frames_emotions(clip, model)
+        next(gen)  # the first frame warms up the model and the detector
+        t = time.perf_counter()
+        n = sum(len(r['faces']) for r in gen)
+        s = time.perf_counter() - t
     return {'video_frames_per_s': round(frames/s, 1), 'frame_size': list(size), 'frames': frames, 'faces_found': n}
