@@ -178,11 +178,12 @@ def test_huge_image_boxes_in_original_pixels(tmp_path, model_file):
     assert centre_inside(f['box'], [3000 + 5*X, 500 + 5*Y, 5*W, 5*H]) and f['box'][2] > 5*100
 
 def test_decompression_bombs_are_refused(tmp_path, model_file, monkeypatch):
-    monkeypatch.setattr(fp, 'MAX_PIXELS', 100_000)
+    import fer_nb.images as fi
+    monkeypatch.setattr(fi, 'MAX_PIXELS', 100_000)
     with pytest.raises(NoImagesProcessed):
         predict(HOPPER, model=model_file)
     with pytest.raises(BadImage, match='more than 100,000 pixels'): read_image(HOPPER)
-    monkeypatch.setattr(fp, 'MAX_PIXELS', 10**9)
+    monkeypatch.setattr(fi, 'MAX_PIXELS', 10**9)
     monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 1000)  # Pillow's own guard
     with pytest.raises(BadImage, match='decompression bomb'): read_image(HOPPER)
 
