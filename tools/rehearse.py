@@ -102,11 +102,15 @@ def main(argv=None):
         if not a.json: _say(f"{be}: starting")
         t = time.time()
         cmd = [sys.executable, __file__, *args, '--worker', '--out', str(out), '--backends', be]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        lines = proc.stdout.strip().splitlines()
-        if not a.json: print('\n'.join(l for l in lines if l.startswith(TAG)), flush=True)
+        with tempfile.TemporaryFile('w+') as err:  # the worker's log; shown only if it fails
+            proc, lines = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True), []
+            for l in proc.stdout:  # each model's line as soon as it is done
+                lines.append(l.rstrip('\n'))
+                if not a.json and (l.startswith(TAG) or 'WARNING' in l):  # e.g. no ImageNet weights on disk
+                    print(l if l.startswith(TAG) else f"{TAG} {be}: {l}", end='', flush=True)
+            proc.wait(); err.seek(0); tail = err.read()[-4000:]
         if proc.returncode != 0:
-            sys.stderr.write(proc.stderr[-4000:])
+            sys.stderr.write(tail)
             raise SystemExit(f"{TAG} {be}: failed (exit {proc.returncode}); its outputs are in {out/be}")
         summary['backends'][be] = {**json.loads(lines[-1]), 'wall_seconds': time.time() - t}
         if not a.json: _say(f"{be}: done in {time.time() - t:.0f} s (process start included)")
