@@ -50,14 +50,16 @@ def model_info(name:str) -> dict:
             'input_shape': list(m.input_shape[1:])}
 
 # %% ../nbs/25_course.ipynb #d4ace02e
-def optimizer_for(s:ModelSpec, cfg:Config, n_train:int, epochs:int):
+def optimizer_for(s:ModelSpec, cfg:Config, n_train:int, epochs:int, devices:int=1):
     "Optimizer of registry entry `s`: Adam (constant, or warmed up and decayed as `cfg` says), or SGD with a cosine."
+    k = devices  # data-parallel: the batch and the learning rate are k times one device's (see `data_parallel`)
     import keras
-    per_epoch = -(-n_train // cfg.batch(s.batch_size))
+    per_epoch = -(-n_train // (cfg.batch(s.batch_size)*k))
     steps = per_epoch*epochs
     warmup = per_epoch*cfg.warmup_epochs if cfg.warmup_epochs else min(3*per_epoch, steps//10)
-    if s.optimizer == 'sgd': return sgd_cosine(s.lr, steps, warmup=warmup)
-    return keras.optimizers.Adam(warmup_cosine(cfg.lr(s.lr), steps, warmup) if cfg.warmup_epochs else cfg.lr(s.lr))
+    if s.optimizer == 'sgd': return sgd_cosine(s.lr*k, steps, warmup=warmup)
+    lr = cfg.lr(s.lr)*k
+    return keras.optimizers.Adam(warmup_cosine(lr, steps, warmup) if cfg.warmup_epochs else lr)
 
 def hardware(precision:str='') -> str:
     "The machine in a few words, e.g. '2-core CPU (AMD EPYC), bf16' or 'NVIDIA H100 80GB HBM3, bf16'."
@@ -97,9 +99,12 @@ def record(name:str, cfg:Config, source:str, m:dict, hist:dict, n:dict) -> dict:
             'artifacts': m['artifacts']}
 
 # %% ../nbs/25_course.ipynb #820edb9a
-def save_record(name:str, cfg:Config, source:str, m:dict, hist:dict, model, sp) -> dict:
+from .training import train_devices, data_parallel, even_split
+
+def save_record(name:str, cfg:Config, source:str, m:dict, hist:dict, model, sp, devices:list|None=None) -> dict:
     "Build the `record` of an evaluated run and write it to the model's `result.json`."
-    n = {'params': model.count_params(), 'n_train': len(sp.y_train), 'n_val': len(sp.y_val), 'n_test': len(sp.y_test)}
+    n = {'params': model.count_params(), 'n_train': len(sp.y_train), 'n_val': len(sp.y_val), 'n_test': len(sp.y_test),
+         'devices': list(devices or train_devices())}
     res = record(name, cfg, source, m, hist, n)
     (cfg.model_dir(name)/'result.json').write_text(json.dumps(res, indent=1))
     return res
@@ -109,14 +114,19 @@ def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagen
     s = spec(name)
     data = data if data is not None else load_data(cfg)
     sp, out = prepare(data, cfg, s.val_split), cfg.model_dir(name)
-    ep, bs = epochs or cfg.epochs(s.epochs, s.quick_epochs), cfg.batch(s.batch_size)
-    model = compile_model(build(name, cfg, weights), optimizer=optimizer_for(s, cfg, len(sp.y_train), ep))
-    hist = fit(model, sp, out, ep, bs, class_weights(sp.y_train) if s.balanced else None, verbose,
-               patience=None if cfg.warmup_epochs else s.patience,  # a scheduled rate cannot also be cut on plateaus
-               monitor=s.monitor,
-               settings=dict(model=name, mode=cfg.mode, lr=s.lr if s.optimizer == 'sgd' else cfg.lr(s.lr)))
+    devs = train_devices()
+    k = len(devs)
+    ep, bs = epochs or cfg.epochs(s.epochs, s.quick_epochs), cfg.batch(s.batch_size)*k
+    if k > 1: print(f"{name}: data-parallel on {', '.join(devs)}: batch {bs}, learning rate x{k}")
+    with data_parallel(devs):
+        sp = even_split(sp, k)
+        model = compile_model(build(name, cfg, weights), optimizer=optimizer_for(s, cfg, len(sp.y_train), ep, k))
+        hist = fit(model, sp, out, ep, bs, class_weights(sp.y_train) if s.balanced else None, verbose,
+                   patience=None if cfg.warmup_epochs else s.patience,  # a scheduled rate is not cut on plateaus
+                   monitor=s.monitor,
+                   settings=dict(model=name, mode=cfg.mode, lr=(s.lr if s.optimizer == 'sgd' else cfg.lr(s.lr))*k))
     return save_record(name, cfg, data.source, evaluate(model, sp, out, s.title, hist, bs, tta=s.tta),
-                       hist, model, sp)
+                       hist, model, sp, devs)
 
 # %% ../nbs/25_course.ipynb #79906b10
 FIGURES = ('training_curves', 'confusion_matrix', 'classification_report', 'predictions')
