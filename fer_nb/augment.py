@@ -40,7 +40,8 @@ from keras import ops
 class RandomErasing(layers.Layer):
     "In training, blank one random rectangle (`scale` of the area, aspect 0.3-3.3) per image with probability `p`."
     def __init__(self, p:float=0.5, scale=(0.02, 0.15), seed:int|None=None, **kw):
-        super().__init__(**kw); self.p, self.scale, self.seed = p, tuple(scale), seed
+        super().__init__(**kw)
+        self.p, self.scale, self.seed = p, tuple(scale), seed
         self.gen = keras.random.SeedGenerator(seed)
     def call(self, x, training=None):
         if not training: return x

@@ -10,7 +10,7 @@ import time, tempfile
 from pathlib import Path
 import numpy as np
 import keras
-from keras import layers, ops
+from keras import layers
 from .config import FerNbError
 from .data import CLASSES, SPLITS, DatasetNotFound, find_dataset
 from .faces import synthetic_faces

@@ -146,9 +146,14 @@ def _stderr_captured():
     os.dup2(tmp.fileno(), 2)
     try: yield
     except BaseException:
-        os.dup2(saved, 2); tmp.seek(0); sys.stderr.write(tmp.read().decode(errors='replace')); raise
+        os.dup2(saved, 2)
+        tmp.seek(0)
+        sys.stderr.write(tmp.read().decode(errors='replace'))
+        raise
     finally:
-        os.dup2(saved, 2); os.close(saved); tmp.close()
+        os.dup2(saved, 2)
+        os.close(saved)
+        tmp.close()
 
 def quiet_tensorflow() -> bool:
     "Load Keras without TensorFlow's C++ start-up notes, unless the user set `TF_CPP_MIN_LOG_LEVEL`; True if quietened."
@@ -166,6 +171,7 @@ def main(argv=None) -> int:
     try:  # with --json, stdout carries the JSON alone: progress and notes go to stderr
         with contextlib.redirect_stdout(sys.stderr if a.json else sys.stdout): payload, text = COMMANDS[a.cmd](a)
     except FerNbError as e:
-        print(f"fer-nb {a.cmd}: {e}", file=sys.stderr); return 1
+        print(f"fer-nb {a.cmd}: {e}", file=sys.stderr)
+        return 1
     print(json.dumps(payload, indent=1, default=str) if a.json else text)
     return 0

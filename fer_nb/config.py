@@ -59,7 +59,9 @@ def get_mode(mode:str|None=None # 'quick', 'full', or None for `FER_NB_MODE`, el
 @dataclass(frozen=True)
 class ModelSpec:
     "One course model: its builder in `fer_nb.models`, results folder, title and course training settings."
-    builder: str; folder: str; title: str
+    builder: str
+    folder: str
+    title: str
     epochs: int                 # the course's epochs (an upper bound when early stopping is on)
     lr: float                   # learning rate (peak rate for the cosine schedule of 'sgd')
     balanced: bool = False      # balanced class weights

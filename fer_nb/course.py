@@ -183,7 +183,8 @@ def publish(res:dict, dest='results') -> Path:
     "Write a real result's record (no artifacts) to `dest/<model>.json` and its training log beside it."
     if not res.get('result'):
         raise FerNbError(f"{res['model']}: {result_label(res['mode'], res['data'])}; not publishing")
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
     f = dest/f"{res['model']}.json"
     f.write_text(json.dumps({k: v for k, v in res.items() if k != 'artifacts'}, indent=1) + '\n')
     if (log := Path(res['artifacts'].get('training_log', ''))).is_file():
@@ -197,7 +198,10 @@ def trained_models(cfg) -> dict:
     for n, s in MODELS.items():
         d = cfg.root/s.folder
         if not (d/'fit.json').exists(): continue
-        try: m = build(n, cfg, weights=None); m.load_weights(d/'model.keras'); found[n] = m
+        try:
+            m = build(n, cfg, weights=None)
+            m.load_weights(d/'model.keras')
+            found[n] = m
         except (ValueError, OSError) as e:
             print(f"skipping {n}: {d/'model.keras'} does not fit this config ({e})"[:200])
     return found

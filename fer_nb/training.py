@@ -10,12 +10,11 @@ __all__ = ['JIT_LAYERS', 'class_weights', 'EpochLogger', 'read_log', 'ResumableE
 
 # %% ../nbs/23_training.ipynb #f612a186
 import time, json
-from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd
 import keras
 from .config import FerNbError
-from .data import CLASSES, Splits
+from .data import Splits
 
 # %% ../nbs/23_training.ipynb #27c8c33a
 def class_weights(y) -> dict:
@@ -41,7 +40,9 @@ def read_log(out_dir) -> dict:
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
     "`EarlyStopping` that starts from the best value and patience already spent before a resume."
-    def __init__(self, best=None, wait:int=0, **kw): super().__init__(**kw); self.best0, self.wait0 = best, wait
+    def __init__(self, best=None, wait:int=0, **kw):
+        super().__init__(**kw)
+        self.best0, self.wait0 = best, wait
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         if self.best0 is not None: self.best, self.wait = self.best0, self.wait0
@@ -49,7 +50,9 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
 # %% ../nbs/23_training.ipynb #b6926d13
 class StopOnNaN(keras.callbacks.TerminateOnNaN):
     "Keras' `TerminateOnNaN` that remembers where the loss went bad: `bad` is `(epoch, batch)`, 1-based, or None."
-    def __init__(self): super().__init__(); self.bad, self.epoch = None, 0
+    def __init__(self):
+        super().__init__()
+        self.bad, self.epoch = None, 0
     def on_epoch_begin(self, epoch, logs=None): self.epoch = epoch
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get('loss')
@@ -241,7 +244,8 @@ def fit(model, sp:Splits, out_dir, # compiled model, its data, its results folde
         settings:dict|None=None # what else identifies the run in `run.json`, e.g. model, mode and learning rate
        ) -> dict:
     "Train `model` on `sp` with the course's callbacks, resuming or reloading a run in `out_dir`; return its history."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     run = {**(settings or {}), 'precision': model.dtype_policy.name, 'backend': keras.backend.backend(),
            'epochs': epochs, 'batch_size': batch_size, 'source': sp.source, 'n_train': len(sp.y_train),
            'n_val': len(sp.y_val)}

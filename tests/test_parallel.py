@@ -18,7 +18,8 @@ def _run(backend:str, code:str, devices:int=1, timeout:int=300) -> dict:
 
 JIT = """
 import json, numpy as np, keras, jax
-from fer_nb.models import model5_compact, custom_cnn_aug, pretrained
+from fer_nb.models import model5_compact, custom_cnn_aug
+from fer_nb.pretrained import pretrained
 from fer_nb.training import compile_model, jit_augmentation, JIT_LAYERS
 out = {}
 for b in (model5_compact, custom_cnn_aug):

@@ -4,7 +4,7 @@
     python tools/rehearse.py --backends jax --models model5_compact --per-class 10 --epochs 1
 
 Each backend runs in its own process (Keras picks its backend once) through `fer_nb.course.train`, the function the
-model notebooks and `fer-nb train` use, with full mode's settings: the precision `choose_precision('full')` picks
+model notebooks and `fer-nb train` use, with full mode's settings: the precision `choose_precision()` picks
 (FER_NB_PRECISION overrides it), Keras' compilation choice (`compile_model`), each model's own batch size, learning
 rate, optimizer, early stopping or schedule, class weights and test-time augmentation, the course's callbacks
 (checkpoint, backup, log) and the whole evaluation. Only the amounts shrink: `--per-class` images per class for
@@ -46,10 +46,10 @@ def worker(a):
     import keras
     from fer_nb.config import Config, MODELS, choose_precision, has_accelerator, set_seed, backend_report, result_label
     from fer_nb.config import data_source
-    from fer_nb.data import load_data
+    from fer_nb.datasets import load_data
     from fer_nb.course import train, comparison
     if a.cpu_devices > 1 and not has_accelerator(): os.environ['FER_NB_DEVICES'] = str(a.cpu_devices)
-    precision = choose_precision('full', override=os.environ.get('FER_NB_PRECISION'))
+    precision = choose_precision(override=os.environ.get('FER_NB_PRECISION'))
     cfg = Config(mode='rehearsal', why='tools/rehearse.py', root=Path(a.out)/backend, img_size=a.size,
                  train_per_class=a.per_class, test_per_class=a.per_class, max_epochs=a.epochs, batch_size=None,
                  min_lr=None, warmup_epochs=None, bn_momentum=None, augment_strength=1.0, precision=precision,
