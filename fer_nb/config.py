@@ -198,6 +198,7 @@ def dtype_policy(name:str):
 ENV = {'FER_NB_MODE': 'quick or full', 'FER_NB_RESULTS': 'results folder', 'FER_NB_CACHE': 'cache folder',
        'FER_NB_PRECISION': f"one of {', '.join(PRECISIONS)}",
        'FER_NB_WEIGHTS_DIR': 'folder of ImageNet *_notop.h5 files',
+       'FER_NB_DEVICES': 'how many devices train data-parallel (default: every accelerator)',
        'FER2013_DIR': 'FER-2013 folder', 'FER2013_ZIP': 'FER-2013 archive'}
 
 @dataclass

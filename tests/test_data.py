@@ -3,9 +3,9 @@ import io, json, os, shutil, tarfile, zipfile
 import numpy as np, pytest
 from pathlib import Path
 from PIL import Image
-from fer_nb.data import CLASSES, DatasetError, DatasetNotFound, find_dataset, extract, load_fer
-from fer_nb.testing import make_fake_fer
+from fer_nb.data import (CLASSES, DatasetError, DatasetNotFound, find_dataset, extract, load_fer,
                          train_val_split, quarantine, decode, check_layout)
+from fer_nb.testing import make_fake_fer
 from conftest import real_source
 
 def _zip_dir(folder, dest):

@@ -3,21 +3,14 @@ import contextlib, io, json
 from pathlib import Path
 import numpy as np, pytest
 from fer_nb.data import CLASSES
-from fer_nb.testing import sample_photos
+from fer_nb.testing import sample_photos, tiny_model
 
 HOPPER = sample_photos()['grace_hopper']
 
 @pytest.fixture(scope='module')
 def conv_model(tmp_path_factory):
-    "A small random course-contract model with a convolution, saved as model.keras."
-    import keras
-    keras.utils.set_random_seed(0)
-    L = keras.layers
-    m = keras.Sequential([keras.Input((48, 48, 1)), L.Rescaling(1/255), L.Conv2D(4, 3, activation='relu'),
-                          L.MaxPooling2D(2), L.Flatten(), L.Dense(len(CLASSES), activation='softmax')])
-    p = tmp_path_factory.mktemp('model')/'model.keras'
-    m.save(p)
-    return p
+    "A small random course-contract model with a spatial layer before its classifier, saved as model.keras."
+    return tiny_model(tmp_path_factory.mktemp('model')/'model.keras', pool='flatten')
 
 def run(*argv):
     "Run `fer-nb` in-process; return (exit status, stdout, stderr)."

@@ -6,9 +6,9 @@ from PIL import Image
 from fer_nb.config import FerNbError
 from fer_nb.data import CLASSES
 from fer_nb.faces import draw_face
-from fer_nb.predict import add_predict_args, predict_command, predict_files, detect
-from fer_nb.testing import sample_photos, awkward_images
+from fer_nb.predict import (add_predict_args, predict_command, predict_files, detect,
                             read_image, BadImage, BadModel, NoImagesProcessed, MARGIN)
+from fer_nb.testing import sample_photos, awkward_images, tiny_model
 import fer_nb.predict as fp
 
 PHOTOS = sample_photos()
@@ -18,14 +18,7 @@ HAND_BOXES = {'grace_hopper': [160, 110, 210, 230], 'astronaut': [172, 62, 105, 
 @pytest.fixture(scope='session')
 def model_file(tmp_path_factory):
     "A small random Keras model with the course contract (48x48x1 uint8 in, 7 probabilities out), saved as model.keras."
-    import keras
-    keras.utils.set_random_seed(0)
-    L = keras.layers
-    m = keras.Sequential([keras.Input((48, 48, 1)), L.Rescaling(1/255), L.Conv2D(4, 3, activation='relu'),
-                          L.GlobalAveragePooling2D(), L.Dense(len(CLASSES), activation='softmax')])
-    p = tmp_path_factory.mktemp('model')/'model.keras'
-    m.save(p)
-    return p
+    return tiny_model(tmp_path_factory.mktemp('model')/'model.keras')
 
 def predict(*argv, model):
     "Run `fer-nb predict` in-process as the CLI does; return (payload, text, stderr lines)."
