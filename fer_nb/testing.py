@@ -81,7 +81,7 @@ def tiny_model(dest, # the .keras file to write
                           L.Rescaling(1/255),
                           L.Conv2D(4, 3, activation='relu'),
                           *head,
-                          L.Dense(len(CLASSES), activation='softmax')])
+                          L.Dense(len(CLASSES), activation='softmax', dtype='float32')])
     dest = Path(dest)
     m.save(dest)
     return dest
