@@ -14,7 +14,8 @@ import fer_nb.models
 from .config import Config, MODELS, ModelSpec, FerNbError, SettingError, is_result, result_label
 from .data import CLASSES, prepare
 from .datasets import load_data
-from .training import compile_model, fit, class_weights, sgd_cosine, warmup_cosine, set_bn_momentum
+from .training import (compile_model, fit, class_weights, sgd_cosine, warmup_cosine, set_bn_momentum,
+                             train_devices, data_parallel, even_split)
 from .evaluation import evaluate
 from .transfer import n_params, WeightsUnavailable
 
@@ -99,8 +100,6 @@ def record(name:str, cfg:Config, source:str, m:dict, hist:dict, n:dict) -> dict:
             'artifacts': m['artifacts']}
 
 # %% ../nbs/25_course.ipynb #820edb9a
-from .training import train_devices, data_parallel, even_split
-
 def save_record(name:str, cfg:Config, source:str, m:dict, hist:dict, model, sp, devices:list|None=None) -> dict:
     "Build the `record` of an evaluated run and write it to the model's `result.json`."
     n = {'params': model.count_params(), 'n_train': len(sp.y_train), 'n_val': len(sp.y_val), 'n_test': len(sp.y_test),

@@ -9,7 +9,8 @@ __all__ = ['JIT_LAYERS', 'class_weights', 'EpochLogger', 'read_log', 'ResumableE
            'TrainingDiverged', 'NoCheckpoint', 'fit']
 
 # %% ../nbs/23_training.ipynb #f612a186
-import time, json
+import os, time, json, dataclasses, functools
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd
 import keras
@@ -104,9 +105,6 @@ def jit_augmentation(model) -> list:
     return [l.name for l in found]
 
 # %% ../nbs/23_training.ipynb #46933d4a
-import os, dataclasses
-from contextlib import contextmanager
-
 def train_devices() -> list:
     "The devices to train on: the first `FER_NB_DEVICES` (a count), else every accelerator if several, else one device."
     from fer_nb.config import devices, SettingError
@@ -119,8 +117,6 @@ def train_devices() -> list:
     return acc if len(acc) > 1 else (acc or ds)[:1]
 
 # %% ../nbs/23_training.ipynb #cc54b3cb
-import functools
-
 @functools.cache
 def _mirrored(devs:tuple):
     "One `MirroredStrategy` per device list and process (a second one over the same devices broke its collectives)."
