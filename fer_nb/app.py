@@ -7,7 +7,7 @@ __all__ = ['MAX_UPLOAD', 'APP_HELP', 'APP_DESCRIPTION', 'analyse_image', 'page',
            'app_command']
 
 # %% ../nbs/32_app.ipynb #ee07a677
-import io, sys, json, base64, tempfile, threading
+import io, sys, json, base64, signal, tempfile, threading
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlparse
@@ -195,6 +195,8 @@ def add_app_args(p):
 
 def app_command(a, stop=None) -> tuple:
     "Serve the demo page until Ctrl-C (or until the event `stop` is set); return the JSON payload and the text."
+    if stop is None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C works even where a shell ignored SIGINT
     s = serve(a.model, a.port)
     print(f"fer-nb app: open {s.url} in a browser (Ctrl-C to stop)", file=sys.stderr, flush=True)
     try: (stop or threading.Event()).wait()
