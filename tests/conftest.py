@@ -1,4 +1,6 @@
-import os, pytest
+import os, subprocess, sys, time, types, pytest
+import numpy as np
+from pathlib import Path
 from pathlib import Path
 
 @pytest.fixture(autouse=True)
@@ -14,7 +16,86 @@ def real_source():
     "The real FER-2013 named by FER2013_DIR or FER2013_ZIP, or None."
     return os.environ.get('FER2013_DIR') or os.environ.get('FER2013_ZIP')
 
+# fer_nb's own cache as the session found it (`FER_NB_CACHE`, else ~/.cache/fer_nb), before `_isolated_cache` hides it
+REAL_CACHE = Path(os.environ.get('FER_NB_CACHE', '~/.cache/fer_nb')).expanduser()
+
 @pytest.fixture(scope='session')
-def real_cache(tmp_path_factory):
-    "One cache shared by the real-data tests, so FER-2013 is extracted and decoded once per run."
-    return tmp_path_factory.mktemp('real-cache')
+def real_cache():
+    """The cache the real-data tests share: fer_nb's own, where the notebooks (`nbdev_test`, run first by the README's
+    test command) already decoded FER-2013, so it is extracted and decoded at most once. Its writes are atomic."""
+    return REAL_CACHE
+
+def consistent(r):
+    "A quick-mode run record agrees with itself: accuracy with its confusion matrix, macro F1 with its classes."
+    cm = np.array(r['confusion_matrix'])
+    assert r['test_accuracy'] == pytest.approx(np.trace(cm)/cm.sum()) and cm.sum() == r['n_test']
+    assert r['macro_f1'] == pytest.approx(np.mean(list(r['per_class_f1'].values())))
+    assert r['result'] is False  # quick mode is never a result
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    "`-n auto`: one worker per core, at most 4 (each worker's Keras already uses every core)."
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+# The README's main job, `fer-nb course --mode quick` on synthetic faces, is the suite's longest test. The first
+# pytest process (the xdist controller, which runs no tests itself, or the only process) starts it in the background
+# as the session starts, so it trains while the other tests run; tests/test_course.py waits for it and checks it.
+QUICK_COURSE = 'FER_NB_TEST_QUICK_COURSE'
+
+def _wants_course(config) -> bool:
+    "True when this session runs tests/test_course.py: named, or in a folder named, and no `-k`/`-m` selection."
+    if config.getoption('keyword') or config.getoption('markexpr'): return False  # started on demand if selected
+    here = Path(__file__).parent/'test_course.py'
+    for a in config.args:
+        p = Path(a.split('::')[0]).resolve()
+        if p == here.resolve() or (p.is_dir() and here.resolve().is_relative_to(p)): return True
+    return False
+
+def start_quick_course(folder:Path) -> subprocess.Popen:
+    "Start `fer-nb course --mode quick` into `folder/r` with a clean environment; it writes `folder/rc` when done."
+    env = {k: v for k, v in os.environ.items() if k not in ('FER2013_ZIP', 'FER2013_DIR', 'FER_NB_RESULTS', QUICK_COURSE)}
+    env |= {'FER_NB_CACHE': str(folder/'cache'), 'HOME': str(folder/'home'), 'KAGGLE_CONFIG_DIR': str(folder/'no-kaggle')}
+    for k in ('KAGGLE_USERNAME', 'KAGGLE_KEY', 'KAGGLE_API_TOKEN'): env.pop(k, None)
+    code = ("import sys, subprocess; "
+            "p = subprocess.run([sys.executable, '-c', 'import sys; from fer_nb.cli import main; sys.exit(main())', "
+            f"'course', '--mode', 'quick', '--out', {str(folder/'r')!r}], "
+            f"stdout=open({str(folder/'stdout')!r}, 'w'), stderr=open({str(folder/'stderr')!r}, 'w')); "
+            f"open({str(folder/'rc.tmp')!r}, 'w').write(str(p.returncode)); "
+            f"__import__('os').replace({str(folder/'rc.tmp')!r}, {str(folder/'rc')!r})")
+    return subprocess.Popen([sys.executable, '-c', code], env=env, start_new_session=True)
+
+def pytest_sessionstart(session):
+    "In the first pytest process only: start the quick course when test_course.py is part of the run."
+    if hasattr(session.config, 'workerinput') or os.environ.get(QUICK_COURSE) or not _wants_course(session.config):
+        return
+    import tempfile
+    folder = Path(tempfile.mkdtemp(prefix='fer-nb-quick-course-'))
+    session.config._quick_course = start_quick_course(folder)
+    os.environ[QUICK_COURSE] = str(folder)  # xdist's workers start after this hook and inherit it
+
+def pytest_sessionfinish(session):
+    "Stop the background quick course if no test waited for it, and remove its folder."
+    p = getattr(session.config, '_quick_course', None)
+    if p is None: return
+    if p.poll() is None:
+        import signal
+        os.killpg(p.pid, signal.SIGTERM)
+        p.wait()
+    import shutil
+    shutil.rmtree(os.environ.pop(QUICK_COURSE), ignore_errors=True)
+
+def quick_course_result(timeout:float=1500):
+    "Wait for the background quick course (starting it here if no process did): (completed process, results folder)."
+    folder = os.environ.get(QUICK_COURSE)
+    if not folder:
+        import tempfile
+        folder = tempfile.mkdtemp(prefix='fer-nb-quick-course-')
+        os.environ[QUICK_COURSE] = folder
+        start_quick_course(Path(folder))
+    folder, t = Path(folder), time.time()
+    while not (folder/'rc').exists():
+        if time.time() - t > timeout: pytest.fail(f"the quick course in {folder} did not finish in {timeout} s")
+        time.sleep(2)
+    return (types.SimpleNamespace(returncode=int((folder/'rc').read_text()), stdout=(folder/'stdout').read_text(),
+                                  stderr=(folder/'stderr').read_text()), folder/'r')

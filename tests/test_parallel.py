@@ -88,25 +88,28 @@ with data_parallel(devs):
     else: used = [v.device for v in par.weights[0].value.values]
 diff = max(float(np.abs(a - b).max()) for a, b in zip(one.get_weights(), par.get_weights()))
 moved = max(float(np.abs(a - b).max()) for a, b in zip(w0, par.get_weights()))
-import tempfile
-from pathlib import Path
-from fer_nb.config import Config
-from fer_nb.course import train
-from fer_nb.faces import synthetic_data
-cfg = Config(mode='quick', root=Path(tempfile.mkdtemp()), train_per_class=10, test_per_class=2, batch_size=4)
-r = train('model5_compact', cfg, synthetic_data(10, 2), epochs=1, verbose=0)
-run = json.loads((cfg.model_dir('model5_compact')/'fit.json').read_text())
-print(json.dumps({'devices': devs, 'used': used, 'diff': diff, 'moved': moved, 'recorded': r['devices'],
-                  'batch_size': run['batch_size'], 'n_train': r['n_train']}))
+out = {'devices': devs, 'used': used, 'diff': diff, 'moved': moved}
+if keras.backend.backend() == 'tensorflow':  # `train`'s own arithmetic is the same on every backend: tested once
+    import tempfile
+    from pathlib import Path
+    from fer_nb.config import Config
+    from fer_nb.course import train
+    from fer_nb.faces import synthetic_data
+    cfg = Config(mode='quick', root=Path(tempfile.mkdtemp()), train_per_class=10, test_per_class=2, batch_size=4)
+    r = train('model5_compact', cfg, synthetic_data(10, 2), epochs=1, verbose=0)
+    run = json.loads((cfg.model_dir('model5_compact')/'fit.json').read_text())
+    out |= {'recorded': r['devices'], 'batch_size': run['batch_size'], 'n_train': r['n_train']}
+print(json.dumps(out))
 """
 
 @pytest.mark.parametrize('backend', ['jax', 'tensorflow'])
 def test_two_devices(backend):
-    "Both devices hold the weights; the result matches one device's; `train` doubles the batch and records both."
+    "Both devices hold the weights; the result matches one device's; `train` doubles the batch and records both (TF)."
     if backend == 'jax': pytest.importorskip('jax')
     r = _run(backend, PARALLEL, devices=2)
     assert r['devices'] == ['cpu:0', 'cpu:1'] and len(r['used']) == 2, r
     assert r['moved'] > 1e-3, 'training changed the weights'
     assert r['diff'] < 1e-4, f"two devices end {r['diff']} away from one device"
-    assert r['recorded'] == ['cpu:0', 'cpu:1'] and r['batch_size'] == 8, r  # 4 per device
-    assert r['n_train'] % 2 == 0, r  # `even_split`
+    if backend == 'tensorflow':
+        assert r['recorded'] == ['cpu:0', 'cpu:1'] and r['batch_size'] == 8, r  # 4 per device
+        assert r['n_train'] % 2 == 0, r  # `even_split`

@@ -9,7 +9,8 @@ def _tool():
     spec = importlib.util.spec_from_file_location('rehearse', ROOT/'tools'/'rehearse.py')
     m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); return m
 
-def test_rehearsal_tensorflow(tmp_path, capsys, monkeypatch):
+def test_rehearsal_tensorflow(tmp_path, capsys, monkeypatch, real_cache):
+    monkeypatch.setenv('FER_NB_CACHE', str(real_cache))  # FER-2013 decoded once per test process
     monkeypatch.setenv('FER_NB_PRECISION', 'float32')  # the tiniest settings: no bfloat16 emulation on a CPU
     s = _tool().main(['--backends', 'tensorflow', '--models', 'model5_compact', '--epochs', '1',
                       '--out', str(tmp_path/'rehearsal')])

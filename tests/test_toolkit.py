@@ -10,7 +10,7 @@ from fer_nb.training import compile_model, fit, class_weights, read_log
 from fer_nb.testing import StopAfter
 from fer_nb.evaluation import evaluate, check_alignment, AlignmentError
 from fer_nb.course import train, model_info
-from conftest import real_source
+from conftest import real_source, consistent
 
 @pytest.fixture(scope='module')
 def sp():
@@ -108,29 +108,14 @@ def _cli(*args):
     return subprocess.run([sys.executable, '-c', 'import sys; from fer_nb.cli import main; sys.exit(main())', *args],
                           capture_output=True, text=True, timeout=900)
 
-def _consistent(r):
-    cm = np.array(r['confusion_matrix'])
-    assert r['test_accuracy'] == pytest.approx(np.trace(cm)/cm.sum()) and cm.sum() == r['n_test']
-    assert r['macro_f1'] == pytest.approx(np.mean(list(r['per_class_f1'].values())))
-    assert r['result'] is False  # quick mode is never a result
-
-def test_cli_train_quick_synthetic(tmp_path, monkeypatch):
-    monkeypatch.delenv('FER2013_ZIP', raising=False); monkeypatch.delenv('FER2013_DIR', raising=False)
-    p = _cli('train', 'vgg16', '--mode', 'quick', '--epochs', '1', '--out', str(tmp_path/'r'), '--json')
-    assert p.returncode == 0, p.stderr[-2000:]
-    r = json.loads(p.stdout)
-    assert (r['model'], r['mode'], r['data']) == ('vgg16', 'quick', 'synthetic')
-    _consistent(r)
-    assert all(Path(v).exists() for v in r['artifacts'].values())
-
 @pytest.mark.skipif(not real_source(), reason='set FER2013_ZIP or FER2013_DIR to test on the real FER-2013')
 def test_cli_train_quick_on_real_data(tmp_path, real_cache, monkeypatch):
     monkeypatch.setenv('FER_NB_CACHE', str(real_cache))
-    p = _cli('train', 'resnet50v2', '--mode', 'quick', '--data', real_source(), '--out', str(tmp_path/'r'), '--json')
+    p = _cli('train', 'model5_compact', '--mode', 'quick', '--data', real_source(), '--out', str(tmp_path/'r'), '--json')
     assert p.returncode == 0, p.stderr[-2000:]
     r = json.loads(p.stdout)
-    assert (r['data'], r['epochs_run']) == ('fer2013', MODELS['resnet50v2'].quick_epochs)
-    _consistent(r)
+    assert (r['data'], r['epochs_run']) == ('fer2013', MODELS['model5_compact'].quick_epochs)
+    consistent(r)
     assert r['public_test_accuracy'] is not None and r['private_test_accuracy'] is not None
     assert 0 < r['dedup_test_images'] <= r['n_test']
 
@@ -152,38 +137,16 @@ def test_unrecoverable_backup_is_a_clear_error(sp, tmp_path):
     with pytest.raises(BackupError, match='move it away'): fit(small(), sp, tmp_path, epochs=3, verbose=0)
     assert (tmp_path/'backup'/'latest.weights.h5').read_bytes() == b'not hdf5'  # nothing deleted
 
-@pytest.fixture(scope='session')
-def quick_course(tmp_path_factory):
-    "`fer-nb course --mode quick` on synthetic faces, run once per test session: (process, results folder)."
-    d = tmp_path_factory.mktemp('quick-course')
-    env = {k: v for k, v in os.environ.items() if k not in ('FER2013_ZIP', 'FER2013_DIR', 'FER_NB_RESULTS')}
-    env |= {'FER_NB_CACHE': str(d/'cache'), 'HOME': str(d/'home'), 'KAGGLE_CONFIG_DIR': str(d/'no-kaggle')}
-    for k in ('KAGGLE_USERNAME', 'KAGGLE_KEY', 'KAGGLE_API_TOKEN'): env.pop(k, None)
-    p = subprocess.run([sys.executable, '-c', 'import sys; from fer_nb.cli import main; sys.exit(main())', 'course', '--mode',
-                        'quick', '--out', str(d/'r')],
-                       capture_output=True, text=True, timeout=1500, env=env)
-    return p, d/'r'
-
-def test_cli_course_quick_writes_the_comparison(quick_course):
-    "The README's main job: every model trained, one comparison that says quick-mode numbers are not results."
-    p, root = quick_course
-    assert p.returncode == 0, p.stderr[-2000:]
-    out = json.loads((root/'comparison.json').read_text())
-    assert [r['model'] for r in out['results']] == list(MODELS) and out['data'] == 'synthetic'
-    for r in out['results']: _consistent(r)
-    md = Path(out['comparison_md']).read_text()
-    assert 'not results' in md and md.count('| Model ') == len(MODELS)
-    assert out['mode'] == 'quick'
-
 def test_cli_bench_reports_consistent_rates(tmp_path, monkeypatch):
     monkeypatch.delenv('FER2013_ZIP', raising=False); monkeypatch.delenv('FER2013_DIR', raising=False)
-    p = _cli('bench', '--mode', 'quick', '--batches', '1', '--models', 'custom_cnn', '--train-steps', '1', '--json')
+    p = _cli('bench', '--mode', 'quick', '--batches', '1', '--models', 'model5_compact', '--train-steps', '1',
+             '--precision-models', '--video-frames', '0', '--json')
     assert p.returncode == 0, p.stderr[-2000:]
     b = json.loads(p.stdout)
     assert b['reference_img_per_s'] > 0 and b['fer_nb_img_per_s'] > 0 and b['jpeg_source'] == 'synthetic'
     assert b['ratio'] == pytest.approx(b['fer_nb_img_per_s']/b['reference_img_per_s'])
     assert b['gray48_ratio'] == pytest.approx(b['gray48_fer_nb_img_per_s']/b['gray48_reference_img_per_s'])
-    assert set(b['train_img_per_s']) == {'custom_cnn'}
+    assert set(b['train_img_per_s']) == {'model5_compact'}
 
 def test_full_mode_uses_a_supplied_weights_file(tmp_path, monkeypatch):
     "The offline path users are told to take: Keras' notop .h5 file in FER_NB_WEIGHTS_DIR is loaded, weight for weight."
@@ -195,16 +158,3 @@ def test_full_mode_uses_a_supplied_weights_file(tmp_path, monkeypatch):
     from fer_nb.transfer import backbone
     got = backbone('vgg16', 32, weights_dir=tmp_path)
     assert all(np.array_equal(a, b) for a, b in zip(src.get_weights(), got.get_weights()))
-
-def test_quick_course_learns_on_synthetic_faces(quick_course):
-    "The embedded default a new user runs first: quick mode on synthetic faces must show Models 1 and 2 learning."
-    p, root = quick_course
-    assert p.returncode == 0, p.stderr[-2000:]
-    res = json.loads((root/'comparison.json').read_text())
-    assert (res['mode'], res['data'], res['result']) == ('quick', 'synthetic', False)
-    for r in res['results']:
-        _consistent(r)
-        assert r['epochs_run'] == MODELS[r['model']].quick_epochs
-        if r['model'] in ('custom_cnn', 'custom_cnn_aug'):
-            assert r['test_accuracy'] >= 0.85, r  # 94-96% on the course's CPU; 1/7 is chance
-    assert p.stdout.count('QUICK MODE on synthetic faces') == len(MODELS) and 'not results' in p.stdout
