@@ -71,7 +71,7 @@ class ModelSpec:
     monitor: str = 'val_loss'   # what the checkpoint (and early stopping) watch
     val_split: float = 0.2      # share of the training folder held out for validation
     batch_size: int = 64
-    tta: bool = False           # evaluate with test-time augmentation (horizontal flip)
+    tta: bool|str = False       # test-time augmentation: True (the mirror image) or a key of `evaluation.TTA`
     reference: str = ''         # the reference course's test accuracy for this model, if it had one
     quick_epochs: int = 1       # epochs in quick mode (see `Config`)
 

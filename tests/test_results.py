@@ -3,7 +3,7 @@ import json, importlib.util
 from pathlib import Path
 import numpy as np, pytest
 from fer_nb.config import MODELS, is_result
-from fer_nb.evaluation import pct_ci
+from fer_nb.evaluation import pct_ci, tta_views
 
 ROOT = Path(__file__).parents[1]
 FILES = sorted((ROOT/'results').glob('*.json'))
@@ -39,5 +39,5 @@ def test_readme_table_is_made_from_results():
         r = json.loads(f.read_text())
         plain = r.get('plain_test_accuracy', r['test_accuracy'])
         assert f"| {MODELS[r['model']].title} | {pct_ci(plain, r['n_test'])} | " in table
-        if r.get('tta'): assert f" | {pct_ci(r['test_accuracy'], r['n_test'])} | " in table
+        if r.get('tta'): assert f" | {pct_ci(r['test_accuracy'], r['n_test'])} ({len(tta_views(r['tta']))}) | " in table
     assert table.count('not yet run here') == len(MODELS) - len(FILES)

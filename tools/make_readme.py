@@ -14,10 +14,10 @@ def _pct(v) -> str: return '–' if v is None else f"{100*v:.2f}%"
 
 def results_table(results=ROOT/'results') -> str:
     "The README's results table, one row per course model, from `results/<model>.json` ('not yet run here' if absent)."
-    head = ('| model | test accuracy, plain (95% interval) | with flip TTA | PublicTest | PrivateTest | dedup test '
+    head = ('| model | test accuracy, plain (95% interval) | with TTA (views) | PublicTest | PrivateTest | dedup test '
             '| macro F1 | epochs | s/epoch | hardware | reference course |\n|---|---|---|---|---|---|---|---|---|---|---|')
     from fer_nb.config import MODELS  # the registry: names, titles, the reference course's figures
-    from fer_nb.evaluation import pct_ci  # the one definition of the 95% interval
+    from fer_nb.evaluation import pct_ci, tta_views  # the one 95% interval; the views a record's TTA averaged
     rows = []
     for name, spec in MODELS.items():
         title, ref, f = spec.title, spec.reference or '–', Path(results)/f'{name}.json'
@@ -25,7 +25,7 @@ def results_table(results=ROOT/'results') -> str:
             rows.append(f"| {title} | not yet run here | | | | | | | | | {ref} |"); continue
         r = json.loads(f.read_text())
         n, plain = r['n_test'], r.get('plain_test_accuracy', r['test_accuracy'])
-        tta = pct_ci(r['test_accuracy'], n) if r.get('tta') else '–'
+        tta = f"{pct_ci(r['test_accuracy'], n)} ({len(tta_views(r['tta']))})" if r.get('tta') else '–'
         dedup = (f"{pct_ci(r['dedup_test_accuracy'], r['dedup_test_images'])} ({r['dedup_test_images']:,})"
                  if r.get('dedup_test_accuracy') else '–')
         rows.append(f"| {title} | {pct_ci(plain, n)} | {tta} | {_pct(r['public_test_accuracy'])} | "
