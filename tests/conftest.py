@@ -1,7 +1,6 @@
 import os, subprocess, sys, time, types, pytest
 import numpy as np
 from pathlib import Path
-from pathlib import Path
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path, monkeypatch):
@@ -34,8 +33,9 @@ def consistent(r):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config):
-    "`-n auto`: one worker per core, at most 4 (each worker's Keras already uses every core)."
-    return max(1, min(os.cpu_count() or 1, 4))
+    "`-n auto`: `PYTEST_XDIST_AUTO_NUM_WORKERS` if set, else one worker per usable core, at most 4."
+    if n := os.environ.get('PYTEST_XDIST_AUTO_NUM_WORKERS'): return int(n)
+    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1, 4))
 
 
 # The README's main job, `fer-nb course --mode quick` on synthetic faces, is the suite's longest test. The first
@@ -57,13 +57,28 @@ def start_quick_course(folder:Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ('FER2013_ZIP', 'FER2013_DIR', 'FER_NB_RESULTS', QUICK_COURSE)}
     env |= {'FER_NB_CACHE': str(folder/'cache'), 'HOME': str(folder/'home'), 'KAGGLE_CONFIG_DIR': str(folder/'no-kaggle')}
     for k in ('KAGGLE_USERNAME', 'KAGGLE_KEY', 'KAGGLE_API_TOKEN'): env.pop(k, None)
-    code = ("import sys, subprocess; "
-            "p = subprocess.run([sys.executable, '-c', 'import sys; from fer_nb.cli import main; sys.exit(main())', "
-            f"'course', '--mode', 'quick', '--out', {str(folder/'r')!r}], "
-            f"stdout=open({str(folder/'stdout')!r}, 'w'), stderr=open({str(folder/'stderr')!r}, 'w')); "
-            f"open({str(folder/'rc.tmp')!r}, 'w').write(str(p.returncode)); "
-            f"__import__('os').replace({str(folder/'rc.tmp')!r}, {str(folder/'rc')!r})")
+    code = ("import os, sys, subprocess\n"
+            "rc = -1\n"
+            "try:\n"
+            "    rc = subprocess.run([sys.executable, '-c', 'import sys; from fer_nb.cli import main; sys.exit(main())',"
+            f" 'course', '--mode', 'quick', '--out', {str(folder/'r')!r}], stdout=open({str(folder/'stdout')!r}, 'w'),"
+            f" stderr=open({str(folder/'stderr')!r}, 'w')).returncode\n"
+            "finally:\n"  # an rc file even if the wrapper itself fails, so no test waits for nothing
+            f"    open({str(folder/'rc.tmp')!r}, 'w').write(str(rc))\n"
+            f"    os.replace({str(folder/'rc.tmp')!r}, {str(folder/'rc')!r})\n")
     return subprocess.Popen([sys.executable, '-c', code], env=env, start_new_session=True)
+
+def _own_course(config, folder:Path):
+    "Start the quick course in `folder`, and stop it (if still running) and remove `folder` when pytest ends."
+    p = start_quick_course(folder)
+    def cleanup():
+        if p.poll() is None:
+            import signal
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait()
+        import shutil
+        shutil.rmtree(folder, ignore_errors=True)
+    config.add_cleanup(cleanup)  # runs even when the session fails to start or is interrupted
 
 def pytest_sessionstart(session):
     "In the first pytest process only: start the quick course when test_course.py is part of the run."
@@ -71,28 +86,17 @@ def pytest_sessionstart(session):
         return
     import tempfile
     folder = Path(tempfile.mkdtemp(prefix='fer-nb-quick-course-'))
-    session.config._quick_course = start_quick_course(folder)
+    _own_course(session.config, folder)
     os.environ[QUICK_COURSE] = str(folder)  # xdist's workers start after this hook and inherit it
 
-def pytest_sessionfinish(session):
-    "Stop the background quick course if no test waited for it, and remove its folder."
-    p = getattr(session.config, '_quick_course', None)
-    if p is None: return
-    if p.poll() is None:
-        import signal
-        os.killpg(p.pid, signal.SIGTERM)
-        p.wait()
-    import shutil
-    shutil.rmtree(os.environ.pop(QUICK_COURSE), ignore_errors=True)
-
-def quick_course_result(timeout:float=1500):
+def quick_course_result(config, timeout:float=1500):
     "Wait for the background quick course (starting it here if no process did): (completed process, results folder)."
     folder = os.environ.get(QUICK_COURSE)
     if not folder:
         import tempfile
         folder = tempfile.mkdtemp(prefix='fer-nb-quick-course-')
         os.environ[QUICK_COURSE] = folder
-        start_quick_course(Path(folder))
+        _own_course(config, Path(folder))
     folder, t = Path(folder), time.time()
     while not (folder/'rc').exists():
         if time.time() - t > timeout: pytest.fail(f"the quick course in {folder} did not finish in {timeout} s")

@@ -9,9 +9,9 @@ from fer_nb.config import MODELS
 from conftest import consistent, quick_course_result
 
 @pytest.fixture(scope='session')
-def quick_course():
+def quick_course(pytestconfig):
     "`fer-nb course --mode quick` on synthetic faces, run once per test session: (process, results folder)."
-    return quick_course_result()
+    return quick_course_result(pytestconfig)
 
 def test_cli_course_quick_writes_the_comparison(quick_course):
     "The README's main job: every model trained, one comparison that says quick-mode numbers are not results."

@@ -2,6 +2,7 @@
 import importlib.util, json, os
 from pathlib import Path
 import pytest
+from conftest import real_source
 
 ROOT = Path(__file__).parents[1]
 
@@ -10,7 +11,7 @@ def _tool():
     m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); return m
 
 def test_rehearsal_tensorflow(tmp_path, capsys, monkeypatch, real_cache):
-    monkeypatch.setenv('FER_NB_CACHE', str(real_cache))  # FER-2013 decoded once per test process
+    if real_source(): monkeypatch.setenv('FER_NB_CACHE', str(real_cache))  # FER-2013 decoded once, shared
     monkeypatch.setenv('FER_NB_PRECISION', 'float32')  # the tiniest settings: no bfloat16 emulation on a CPU
     s = _tool().main(['--backends', 'tensorflow', '--models', 'model5_compact', '--epochs', '1',
                       '--out', str(tmp_path/'rehearsal')])
