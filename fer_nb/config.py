@@ -74,6 +74,10 @@ class ModelSpec:
     tta: bool|str = False       # test-time augmentation: True (the mirror image) or a key of `evaluation.TTA`
     reference: str = ''         # the reference course's test accuracy for this model, if it had one
     quick_epochs: int = 1       # epochs in quick mode (see `Config`)
+    weight_decay: float = 5e-4  # decoupled weight decay of 'sgd'
+    label_smoothing: float|None = None # None: integer labels; a number: one-hot targets smoothed by it
+    mix: str|None = None        # 'mixup' or 'cutmix': every training batch mixed with itself (needs label_smoothing)
+    kwargs: dict = field(default_factory=dict)  # further arguments of the builder, e.g. `widths`
 
 MODELS = {
     'custom_cnn': ModelSpec('custom_cnn', 'Custom_CNN_From_Scratch', 'Model 1: CNN from scratch', 10, 1e-4,

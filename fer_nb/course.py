@@ -25,11 +25,11 @@ def spec(name:str) -> ModelSpec:
     if name not in MODELS: raise SettingError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
     return MODELS[name]
 
-def _call(fn, cfg:Config, weights):
-    "Call builder `fn` with the arguments it takes; only in quick mode do missing ImageNet weights become random ones."
+def _call(fn, cfg:Config, weights, extra:dict|None=None):
+    "Call builder `fn` with the arguments it takes and `extra`; only quick mode replaces missing ImageNet weights."
     args = dict(seed=cfg.seed, size=cfg.img_size, weights=weights, weights_dir=cfg.weights_dir,
                 strength=cfg.augment_strength)
-    kw = {k: v for k, v in args.items() if k in inspect.signature(fn).parameters}
+    kw = {**{k: v for k, v in args.items() if k in inspect.signature(fn).parameters}, **(extra or {})}
     try: return fn(**kw)
     except WeightsUnavailable as e:
         if cfg.full or weights is None: raise
@@ -38,7 +38,8 @@ def _call(fn, cfg:Config, weights):
 
 def build(name:str, cfg:Config, weights='imagenet'):
     "Build registered model `name` with `cfg`'s run policy (random-weight fallback in quick mode, batch-norm momentum)."
-    model = _call(getattr(fer_nb.models, spec(name).builder), cfg, weights)
+    s = spec(name)
+    model = _call(getattr(fer_nb.models, s.builder), cfg, weights, s.kwargs)
     if cfg.bn_momentum is not None: set_bn_momentum(model, cfg.bn_momentum)
     return model
 
@@ -55,10 +56,11 @@ def optimizer_for(s:ModelSpec, cfg:Config, n_train:int, epochs:int, devices:int=
     "Optimizer of registry entry `s`: Adam (constant, or warmed up and decayed as `cfg` says), or SGD with a cosine."
     k = devices  # data-parallel: the batch and the learning rate are k times one device's (see `data_parallel`)
     import keras
-    per_epoch = -(-n_train // (cfg.batch(s.batch_size)*k))
+    bs = cfg.batch(s.batch_size)*k
+    per_epoch = n_train//bs if s.mix else -(-n_train//bs)  # `MixedBatches` drops the last incomplete batch
     steps = per_epoch*epochs
     warmup = per_epoch*cfg.warmup_epochs if cfg.warmup_epochs else min(3*per_epoch, steps//10)
-    if s.optimizer == 'sgd': return sgd_cosine(s.lr*k, steps, warmup=warmup)
+    if s.optimizer == 'sgd': return sgd_cosine(s.lr*k, steps, warmup=warmup, weight_decay=s.weight_decay)
     lr = cfg.lr(s.lr)*k
     return keras.optimizers.Adam(warmup_cosine(lr, steps, warmup) if cfg.warmup_epochs else lr)
 
@@ -119,11 +121,13 @@ def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagen
     if k > 1: print(f"{name}: data-parallel on {', '.join(devs)}: batch {bs}, learning rate x{k}")
     with data_parallel(devs):
         sp = even_split(sp, k)
-        model = compile_model(build(name, cfg, weights), optimizer=optimizer_for(s, cfg, len(sp.y_train), ep, k))
+        model = compile_model(build(name, cfg, weights), optimizer=optimizer_for(s, cfg, len(sp.y_train), ep, k),
+                              label_smoothing=s.label_smoothing)
         hist = fit(model, sp, out, ep, bs, class_weights(sp.y_train) if s.balanced else None, verbose,
                    patience=None if cfg.warmup_epochs else s.patience,  # a scheduled rate is not cut on plateaus
                    monitor=s.monitor,
-                   settings=dict(model=name, mode=cfg.mode, lr=(s.lr if s.optimizer == 'sgd' else cfg.lr(s.lr))*k))
+                   settings=dict(model=name, mode=cfg.mode, lr=(s.lr if s.optimizer == 'sgd' else cfg.lr(s.lr))*k),
+                   mix=s.mix, seed=cfg.seed)
     return save_record(name, cfg, data.source, evaluate(model, sp, out, s.title, hist, bs, tta=s.tta),
                        hist, model, sp, devs)
 

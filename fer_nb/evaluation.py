@@ -17,6 +17,7 @@ from sklearn.metrics import RocCurveDisplay, classification_report, confusion_ma
 from .data import CLASSES, Splits, test_parts
 from .analysis import show_images
 from .config import result_label
+from .training import targets
 
 # %% ../nbs/24_evaluation.ipynb #c668ab9f
 def ci95(p:float, n:int) -> float:
@@ -159,7 +160,7 @@ def _accuracies(pred, sp:Splits) -> dict:
 
 def test_metrics(model, sp:Splits, batch_size:int=64, tta:bool|str=False) -> tuple:
     "Evaluate `model` on the test set in order; return `(metrics, probabilities)` after checking alignment."
-    loss, keras_acc = model.evaluate(sp.x_test, sp.y_test, batch_size=batch_size, verbose=0)
+    loss, keras_acc = model.evaluate(sp.x_test, targets(model, sp.y_test), batch_size=batch_size, verbose=0)
     plain = predict_probs(model, sp.x_test, batch_size)
     acc = check_alignment(float(keras_acc), sp.y_test, plain)
     probs = predict_probs(model, sp.x_test, batch_size, tta, plain=plain) if tta else plain
