@@ -6,7 +6,8 @@
 __all__ = ['JIT_LAYERS', 'MIX_ALPHA', 'class_weights', 'EpochLogger', 'read_log', 'ResumableEarlyStopping', 'StopOnNaN',
            'course_callbacks', 'default_jit', 'compile_model', 'jit_augmentation', 'train_devices', 'data_parallel',
            'even_split', 'set_bn_momentum', 'warmup_cosine', 'sgd_cosine', 'BackupError', 'RunExists', 'RunMismatch',
-           'TrainingDiverged', 'NoCheckpoint', 'soft_labels', 'targets', 'mix_batch', 'MixedBatches', 'fit']
+           'TrainingDiverged', 'NoCheckpoint', 'load_best', 'soft_labels', 'targets', 'mix_batch', 'MixedBatches',
+           'fit']
 
 # %% ../nbs/23_training.ipynb #f612a186
 import os, time, json, dataclasses, functools
@@ -200,6 +201,13 @@ def _read(f:Path) -> dict:
     except (OSError, ValueError) as e:
         raise RunMismatch(f"{f}: cannot read this run record ({type(e).__name__}); move it away") from None
 
+def load_best(model, f):
+    "Give `model` the weights saved in `f` (a `model.keras`), without the optimizer state a finished run no longer needs."
+    import warnings
+    with warnings.catch_warnings():  # Keras warns that a fresh optimizer has fewer variables than the saved one
+        warnings.filterwarnings('ignore', message='Skipping variable loading for optimizer')
+        model.load_weights(f)
+
 def _finished(out:Path, run:dict, model) -> bool:
     "True (and `model` holds the saved best weights) when `out` holds a finished run with settings `run`."
     f = out/'fit.json'
@@ -207,7 +215,7 @@ def _finished(out:Path, run:dict, model) -> bool:
     done = _read(f)
     if changes := _changes(done, run):  # a record from an older fer_nb is compared on the settings it has
         raise RunExists(f"{out} holds a finished run with other settings ({changes}); choose another results folder")
-    model.load_weights(out/'model.keras')
+    load_best(model, out/'model.keras')
     print(f"{out.name}: already trained ({done['epochs_run']} epochs); loaded its best checkpoint, not retraining")
     return True
 
@@ -314,7 +322,7 @@ def fit(model, sp:Splits, out_dir, # compiled model, its data, its results folde
         raise BackupError(f"{out/'backup'} could not be restored ({type(e).__name__}: {e}); "
                           "move it away to train from scratch") from None
     _ended(out, next(c for c in cbs if isinstance(c, StopOnNaN)), monitor)
-    model.load_weights(out/'model.keras')  # the best epoch of the whole run, also across a resume
+    load_best(model, out/'model.keras')  # the best epoch of the whole run, also across a resume
     hist = read_log(out)
     (out/'fit.json').write_text(json.dumps({**run, 'epochs_run': len(hist['loss'])}))
     return hist

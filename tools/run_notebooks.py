@@ -12,6 +12,10 @@ on the real data. This tool is the only way outputs get in. It runs on a CPU or 
   output mentions QUICK MODE, synthetic data or a REHEARSAL; otherwise the notebook is left unchanged and the tool fails.
 - `--publish DIR` copies every real result found in the results folder (`*/result.json`) into DIR/<model>.json.
 - Figures are stored as PNG at 80 dpi; progress bars are reduced to their last state. nbs/ must stay under 15 MB.
+- Stored outputs name folders as a reader knows them, not as this machine does: the data file by its name
+  (fer2013.zip), the results folder as $FER_NB_RESULTS, the cache as ~/.cache/fer_nb, this checkout as `.`, the home
+  folder as `~`. An output that still shows one of those paths, or a library warning, fails the notebook.
+- `--scrub` applies only that renaming (and its check) to notebooks already stored, without running them.
 """
 import argparse, json, os, re, sys, time
 from pathlib import Path
@@ -19,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = ('gpu', 'kaggle')
 LIMIT_MB = 15
+WARNING = re.compile(r'\b[A-Z]\w*Warning: |site-packages/')  # a Python warning as printed, or a library's file path
 
 def _skip(cell, flags) -> bool:
     "Cells nbdev_test would skip: markdown, the export call, and cells whose test flag was not asked for."
@@ -37,14 +42,44 @@ def _tidy(nb):
         for o in c.get('outputs', []):
             if o.get('output_type') == 'stream': o['text'] = _squash(''.join(o['text']))
 
+TEXT_KINDS = ('text/plain', 'text/markdown', 'text/html')
+
+def reader_names(data:str, results:str|None=None) -> dict:
+    "Machine paths that stored outputs must not show, longest first, each with the name a reader knows it by."
+    from fer_nb.config import cache_dir
+    names = {str(Path(data).resolve()): Path(data).name, str(Path(data)): Path(data).name,
+             str(cache_dir()): '~/.cache/fer_nb', str(ROOT): '.', str(Path.home()): '~'}
+    if results: names |= {str(Path(results).resolve()): '$FER_NB_RESULTS', str(Path(results)): '$FER_NB_RESULTS'}
+    return dict(sorted(((k, v) for k, v in names.items() if len(k) > 1), key=lambda kv: -len(kv[0])))
+
+def _rename(text, names:dict):
+    "`text` (a string, or a list of lines as notebooks store it) with each path of `names` renamed."
+    if isinstance(text, list): return [_rename(t, names) for t in text]
+    for k, v in names.items(): text = text.replace(k, v)
+    return text
+
+def scrub(nb, names:dict):
+    "Rename machine paths in every text output of `nb` in place (see `reader_names`)."
+    for c in nb.cells:
+        for o in c.get('outputs', []):
+            if o.get('output_type') == 'stream': o['text'] = _rename(o['text'], names)
+            for k in TEXT_KINDS:
+                if k in o.get('data', {}): o['data'][k] = _rename(o['data'][k], names)
+
 def _texts(nb) -> list:
     "Every text output of `nb`, in order."
     out = []
     for c in nb.cells:
         for o in c.get('outputs', []):
             if o.get('output_type') == 'stream': out.append(''.join(o['text']))
-            elif 'text/plain' in o.get('data', {}): out.append(''.join(o['data']['text/plain']))
+            else: out += [''.join(o['data'][k]) for k in TEXT_KINDS if k in o.get('data', {})]
     return out
+
+def check_clean(nb, name:str, names:dict):
+    "Raise if an output of `nb` shows a machine path of `names` or a library warning (e.g. 'UserWarning: ...')."
+    for t in _texts(nb):
+        leak = next((k for k in names if k in t), None) or (m.group() if (m := WARNING.search(t)) else None)
+        if leak: raise SystemExit(f"{name}: an output shows {leak!r}: {t.strip()[:200]!r}")
 
 def check_full(nb, name:str):
     "Raise unless `nb`'s outputs come from a full-mode run on FER-2013."
@@ -57,8 +92,8 @@ def check_full(nb, name:str):
     if bad:                                                                                # or tools/rehearse.py
         raise SystemExit(f"{name}: outputs mention quick mode, synthetic data or a REHEARSAL: {bad[0][:200]!r}")
 
-def run(path:Path, flags) -> float:
-    "Execute notebook `path` in place (outputs replaced); return the seconds it took."
+def run(path:Path, flags, names:dict) -> float:
+    "Execute notebook `path` in place (outputs replaced, machine paths renamed); return the seconds it took."
     from execnb.nbio import read_nb, write_nb
     from execnb.shell import CaptureShell
     nb, t = read_nb(path), time.time()
@@ -69,7 +104,10 @@ def run(path:Path, flags) -> float:
     except Exception:
         raise SystemExit(f"{path.name} failed:\n{sh.prettytb(fname=path)}")
     finally: os.chdir(cwd)
-    _tidy(nb); check_full(nb, path.name)
+    _tidy(nb)
+    scrub(nb, names)
+    check_full(nb, path.name)
+    check_clean(nb, path.name, names)
     write_nb(nb, path)
     return time.time() - t
 
@@ -89,13 +127,25 @@ def main(argv=None):
     p.add_argument('--results', help='results folder (FER_NB_RESULTS); finished runs there are reloaded')
     p.add_argument('--publish', type=Path, help='copy real results into this folder (e.g. results)')
     p.add_argument('--flags', nargs='*', default=[], choices=FLAGS, help='also run cells with these test flags')
+    p.add_argument('--scrub', action='store_true', help='only rename machine paths in stored outputs (no run)')
     a = p.parse_args(argv)
     data = a.data or os.environ.get('FER2013_ZIP') or os.environ.get('FER2013_DIR')
     if not data or not Path(data).exists(): p.error('the real FER-2013 is needed: pass --data or set FER2013_ZIP')
     os.environ.update(FER_NB_MODE='full', MPLBACKEND='module://matplotlib_inline.backend_inline')
     os.environ['FER2013_ZIP' if Path(data).is_file() else 'FER2013_DIR'] = str(Path(data).resolve())
     if a.results: os.environ['FER_NB_RESULTS'] = str(Path(a.results).resolve())
-    for nb in a.notebooks: print(f"{nb.name}: {run(nb.resolve(), a.flags):.0f} s", flush=True)
+    names = reader_names(data, a.results)
+    if a.scrub:
+        from execnb.nbio import read_nb, write_nb
+        for path in a.notebooks:
+            nb = read_nb(path)
+            scrub(nb, names)
+            check_full(nb, path.name)
+            check_clean(nb, path.name, names)
+            write_nb(nb, path)
+            print(f"{path.name}: machine paths renamed")
+        return
+    for nb in a.notebooks: print(f"{nb.name}: {run(nb.resolve(), a.flags, names):.0f} s", flush=True)
     if a.publish and a.results:
         for f in publish_all(Path(a.results), a.publish): print(f"published {f}")
     mb = sum(f.stat().st_size for f in (ROOT/'nbs').glob('*.ipynb'))/2**20
