@@ -209,8 +209,9 @@ def conclusion(m:dict, source:str, mode:str, name:str, epochs:int, secs:list) ->
     best, worst = max(f1, key=f1.get), min(f1, key=f1.get)
     n = int(np.sum(m['confusion_matrix']))
     s = (f"{name}: test accuracy {pct_ci(m['test_accuracy'], n, 1)} (95% interval, {n:,} images), "
-         f"macro F1 {m['macro_f1']:.3f} after {epochs} epochs "
-         f"({np.median(secs):.1f} s/epoch, median); best class {best} (F1 {f1[best]:.2f}), "
+         f"macro F1 {m['macro_f1']:.3f} after {epochs} epochs"
+         + (f" ({np.median(secs):.1f} s/epoch, median)" if len(secs) else '')
+         + f"; best class {best} (F1 {f1[best]:.2f}), "
          f"worst {worst} (F1 {f1[worst]:.2f}).")
     if m.get('dedup_test_accuracy') is not None:
         s += (f" On the {m['dedup_test_images']:,} test images with no copy in the training folder: "

@@ -202,7 +202,7 @@ def _read(f:Path) -> dict:
         raise RunMismatch(f"{f}: cannot read this run record ({type(e).__name__}); move it away") from None
 
 def load_best(model, f):
-    "Give `model` the weights saved in `f` (a `model.keras`), without the optimizer state a finished run no longer needs."
+    "Give `model` the weights saved in `f` (a `model.keras`), not the optimizer state a finished run no longer needs."
     import warnings
     with warnings.catch_warnings():  # Keras warns that a fresh optimizer has fewer variables than the saved one
         warnings.filterwarnings('ignore', message='Skipping variable loading for optimizer')

@@ -18,7 +18,7 @@ def results_table(results=ROOT/'results') -> str:
             '| macro F1 | epochs | s/epoch | hardware | reference course |\n|---|---|---|---|---|---|---|---|---|---|---|')
     from fer_nb.config import MODELS  # the registry: names, titles, the reference course's figures
     from fer_nb.evaluation import pct_ci, tta_views  # the one 95% interval; the views a record's TTA averaged
-    rows = []
+    rows, notes = [], []
     for name, spec in MODELS.items():
         title, ref, f = spec.title, spec.reference or '–', Path(results)/f'{name}.json'
         if not f.exists():
@@ -28,10 +28,12 @@ def results_table(results=ROOT/'results') -> str:
         tta = f"{pct_ci(r['test_accuracy'], n)} ({len(tta_views(r['tta']))})" if r.get('tta') else '–'
         dedup = (f"{pct_ci(r['dedup_test_accuracy'], r['dedup_test_images'])} ({r['dedup_test_images']:,})"
                  if r.get('dedup_test_accuracy') else '–')
+        if r.get('timing_note'): notes.append(f"{title}: s/epoch left out; {r['timing_note']}")
+        secs = '–' if r.get('seconds_per_epoch') is None else f"{r['seconds_per_epoch']:.0f}"
         rows.append(f"| {title} | {pct_ci(plain, n)} | {tta} | {_pct(r['public_test_accuracy'])} | "
                     f"{_pct(r['private_test_accuracy'])} | {dedup} | {r['macro_f1']:.3f} | {r['epochs_run']} | "
-                    f"{r['seconds_per_epoch']:.0f} | {r['hardware']} | {ref} |")
-    return head + '\n' + '\n'.join(rows)
+                    f"{secs} | {r['hardware']} | {ref} |")
+    return head + '\n' + '\n'.join(rows) + ''.join(f"\n\n{n}" for n in notes)
 
 def render(nb_path=ROOT/'nbs'/'index.ipynb', results=ROOT/'results') -> str:
     "README.md's text from the index notebook, with the results table filled in."
