@@ -100,7 +100,7 @@ def predict_rate(model, n:int=4096, batch_size:int=256) -> float:
 # %% ../nbs/26_bench.ipynb #028e5cf7
 def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32, precision_models=None,
           video_frames:int=60) -> dict:
-    "Pipeline rates and ratios, training images/s per model, the shipped model's faces/s and video frames/s; print them."
+    "Pipeline rates and ratios, training images/s per model, the shipped model's faces/s, video frames/s; print them."
     from fer_nb.config import devices
     from fer_nb.config import MODELS
     from fer_nb.course import build
