@@ -99,7 +99,7 @@ def predict_rate(model, n:int=4096, batch_size:int=256) -> float:
 
 # %% ../nbs/26_bench.ipynb #028e5cf7
 def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32, precision_models=None,
-          video_frames:int=60) -> dict:
+          video_frames:int=60, predict_faces:int=4096) -> dict:
     "Pipeline rates and ratios, training images/s per model, the shipped model's faces/s, video frames/s; print them."
     from fer_nb.config import devices
     from fer_nb.config import MODELS
@@ -125,9 +125,10 @@ def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32
     for n, r in res['precision'].items():
         print(f"{n}: float32 {r['float32']:,.1f} img/s · {r['policy']} {r[r['policy']]:,.1f} img/s · "
               f"ratio {r['ratio']:.2f}")
-    from fer_nb.pretrained import pretrained
-    res['predict_faces_per_s'] = predict_rate(pretrained())
-    print(f"shipped model, plain prediction (float32, batches of 256): {res['predict_faces_per_s']:,.0f} faces/s")
+    if predict_faces:
+        from fer_nb.pretrained import pretrained
+        res['predict_faces_per_s'] = predict_rate(pretrained(), predict_faces)
+        print(f"shipped model, plain prediction (float32, batches of 256): {res['predict_faces_per_s']:,.0f} faces/s")
     if video_frames:
         from fer_nb.video import video_speed
         v = res['video'] = video_speed(frames=video_frames)

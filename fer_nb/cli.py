@@ -42,7 +42,8 @@ def _summary(r) -> str:
     "One line per trained model, saying when its numbers are not a result."
     label = result_label(r['mode'], r['data'])
     return (f"{r['model']} ({r['mode']} mode, {r['data']} data): test accuracy {r['test_accuracy']:.2%}, "
-            f"macro F1 {r['macro_f1']:.3f}, {r['epochs_run']} epochs at {r['seconds_per_epoch']:.1f} s/epoch"
+            f"macro F1 {r['macro_f1']:.3f}, {r['epochs_run']} epochs"
+            + (f" at {r['seconds_per_epoch']:.1f} s/epoch" if r.get('seconds_per_epoch') is not None else '')
             + (f" [{label}]" if label else ''))
 
 # %% ../nbs/27_cli.ipynb #b46a0730
@@ -68,10 +69,12 @@ def _bench(a):
     "Input-pipeline and training speed."
     from fer_nb.bench import bench
     r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps,
-              precision_models=a.precision_models, video_frames=a.video_frames)
+              precision_models=a.precision_models, video_frames=a.video_frames,
+              predict_faces=a.predict_faces)
     bf16 = ' · '.join(f"{n} {v['policy']}/float32 {v['ratio']:.2f}" for n, v in r['precision'].items())
     return r, (f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}"
                + (f" · {bf16}" if bf16 else '')
+               + (f" · shipped model {r['predict_faces_per_s']:,.0f} faces/s" if 'predict_faces_per_s' in r else '')
                + (f" · video {r['video']['video_frames_per_s']:.1f} frames/s" if 'video' in r else ''))
 
 def _predict(a):
@@ -122,6 +125,8 @@ def _add_commands(sub):
                    help='models whose float32 and bfloat16 training speeds to compare (default: custom_cnn)')
     b.add_argument('--video-frames', type=int, default=60,
                    help='frames of a sample clip timed for video speed (0: skip)')
+    b.add_argument('--predict-faces', type=int, default=4096,
+                   help="faces the shipped model classifies for its prediction speed (0: skip)")
     from fer_nb.predict import add_predict_args  # imports no Keras
     from fer_nb.video import add_video_args  # nor these
     from fer_nb.app import add_app_args, APP_HELP, APP_DESCRIPTION

@@ -74,7 +74,7 @@ class ModelSpec:
     tta: bool|str = False       # test-time augmentation: True (the mirror image) or a key of `evaluation.TTA`
     reference: str = ''         # the reference course's test accuracy for this model, if it had one
     quick_epochs: int = 1       # epochs in quick mode (see `Config`)
-    weight_decay: float = 5e-4  # decoupled weight decay of 'sgd'
+    weight_decay: float|None = None # decoupled weight decay of 'sgd' (None: `sgd_cosine`'s 5e-4; Adam has none)
     label_smoothing: float|None = None # None: integer labels; a number: one-hot targets smoothed by it
     mix: str|None = None        # 'mixup' or 'cutmix': every training batch mixed with itself (needs label_smoothing)
     kwargs: dict = field(default_factory=dict)  # further arguments of the builder, e.g. `widths`

@@ -15,7 +15,7 @@ from .config import Config, MODELS, ModelSpec, FerNbError, SettingError, is_resu
 from .data import CLASSES, prepare
 from .datasets import load_data
 from .training import (compile_model, fit, class_weights, sgd_cosine, warmup_cosine, set_bn_momentum,
-                             train_devices, data_parallel, even_split)
+                             train_devices, data_parallel, even_split, load_best)
 from .evaluation import evaluate
 from .transfer import n_params, WeightsUnavailable
 
@@ -60,7 +60,9 @@ def optimizer_for(s:ModelSpec, cfg:Config, n_train:int, epochs:int, devices:int=
     per_epoch = n_train//bs if s.mix else -(-n_train//bs)  # `MixedBatches` drops the last incomplete batch
     steps = per_epoch*epochs
     warmup = per_epoch*cfg.warmup_epochs if cfg.warmup_epochs else min(3*per_epoch, steps//10)
-    if s.optimizer == 'sgd': return sgd_cosine(s.lr*k, steps, warmup=warmup, weight_decay=s.weight_decay)
+    if s.optimizer == 'sgd':
+        wd = {} if s.weight_decay is None else {'weight_decay': s.weight_decay}
+        return sgd_cosine(s.lr*k, steps, warmup=warmup, **wd)
     lr = cfg.lr(s.lr)*k
     return keras.optimizers.Adam(warmup_cosine(lr, steps, warmup) if cfg.warmup_epochs else lr)
 
@@ -115,6 +117,11 @@ def save_record(name:str, cfg:Config, source:str, m:dict, hist:dict, model, sp, 
     (cfg.model_dir(name)/'result.json').write_text(json.dumps(res, indent=1))
     return res
 
+def _extra_settings(s:ModelSpec) -> dict:
+    "What else identifies a run of `s` in `run.json`, where it differs from the defaults (JSON's lists for tuples)."
+    extra = {'weight_decay': s.weight_decay, 'builder_kwargs': s.kwargs or None}
+    return json.loads(json.dumps({k: v for k, v in extra.items() if v is not None}))
+
 def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagenet', verbose='auto') -> dict:
     "Train and evaluate registered model `name`; return (and write to `result.json`) its record."
     s = spec(name)
@@ -131,7 +138,8 @@ def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagen
         hist = fit(model, sp, out, ep, bs, class_weights(sp.y_train) if s.balanced else None, verbose,
                    patience=None if cfg.warmup_epochs else s.patience,  # a scheduled rate is not cut on plateaus
                    monitor=s.monitor,
-                   settings=dict(model=name, mode=cfg.mode, lr=(s.lr if s.optimizer == 'sgd' else cfg.lr(s.lr))*k),
+                   settings=dict(model=name, mode=cfg.mode, lr=(s.lr if s.optimizer == 'sgd' else cfg.lr(s.lr))*k,
+                                 **_extra_settings(s)),
                    mix=s.mix, seed=cfg.seed)
     return save_record(name, cfg, data.source, evaluate(model, sp, out, s.title, hist, bs, tta=s.tta),
                        hist, model, sp, devs)
@@ -210,7 +218,7 @@ def trained_models(cfg) -> dict:
         if not (d/'fit.json').exists(): continue
         try:
             m = build(n, cfg, weights=None)
-            m.load_weights(d/'model.keras')
+            load_best(m, d/'model.keras')
             found[n] = m
         except (ValueError, OSError) as e:
             print(f"skipping {n}: {d/'model.keras'} does not fit this config ({e})"[:200])

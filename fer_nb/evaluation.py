@@ -17,7 +17,6 @@ from sklearn.metrics import RocCurveDisplay, classification_report, confusion_ma
 from .data import CLASSES, Splits, test_parts
 from .analysis import show_images
 from .config import result_label
-from .training import targets
 
 # %% ../nbs/24_evaluation.ipynb #c668ab9f
 def ci95(p:float, n:int) -> float:
@@ -160,6 +159,7 @@ def _accuracies(pred, sp:Splits) -> dict:
 
 def test_metrics(model, sp:Splits, batch_size:int=64, tta:bool|str=False) -> tuple:
     "Evaluate `model` on the test set in order; return `(metrics, probabilities)` after checking alignment."
+    from fer_nb.training import targets  # here, so that importing this module needs no Keras
     loss, keras_acc = model.evaluate(sp.x_test, targets(model, sp.y_test), batch_size=batch_size, verbose=0)
     plain = predict_probs(model, sp.x_test, batch_size)
     acc = check_alignment(float(keras_acc), sp.y_test, plain)
@@ -205,7 +205,7 @@ def evaluate(model, sp:Splits, out_dir, name:str='model', hist:dict|None=None, b
 # %% ../nbs/24_evaluation.ipynb #37b4ea68
 def conclusion(m:dict, source:str, mode:str, name:str, epochs:int, secs:list) -> str:
     "A short conclusion drawn from a run's metrics, refusing to call quick-mode numbers results."
-    f1 = {c: m['report'][c]['f1-score'] for c in CLASSES}
+    f1, secs = {c: m['report'][c]['f1-score'] for c in CLASSES}, [v for v in secs if v is not None]
     best, worst = max(f1, key=f1.get), min(f1, key=f1.get)
     n = int(np.sum(m['confusion_matrix']))
     s = (f"{name}: test accuracy {pct_ci(m['test_accuracy'], n, 1)} (95% interval, {n:,} images), "

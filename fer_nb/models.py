@@ -122,7 +122,7 @@ def model5(input_shape=(48, 48, 1), widths=(64, 128, 256, 512), convs=(2, 2, 2, 
     outputs = layers.Dense(n_classes, activation='softmax', dtype='float32')(x)
     return keras.Model(inputs, outputs, name=name)
 
-def model5_compact(input_shape=(48, 48, 1), n_classes:int=7, seed:int|None=None, **kw) -> keras.Model:
+def model5_compact(input_shape=(48, 48, 1), n_classes:int=7, seed:int|None=None, widths=(32, 64, 128, 256),
+                   convs=(2, 2, 3, 3), **kw) -> keras.Model:
     "Model 5 compact: `model5` at widths 32-64-128-256, three convs in the last two stages (about 1.9M parameters)."
-    return model5(input_shape, (32, 64, 128, 256), (2, 2, 3, 3), n_classes=n_classes, seed=seed,
-                  **{'name': 'model5_compact', **kw})
+    return model5(input_shape, widths, convs, n_classes=n_classes, seed=seed, **{'name': 'model5_compact', **kw})

@@ -7,7 +7,7 @@ __all__ = ['JIT_LAYERS', 'MIX_ALPHA', 'class_weights', 'EpochLogger', 'read_log'
            'course_callbacks', 'default_jit', 'compile_model', 'jit_augmentation', 'train_devices', 'data_parallel',
            'even_split', 'set_bn_momentum', 'warmup_cosine', 'sgd_cosine', 'BackupError', 'RunExists', 'RunMismatch',
            'TrainingDiverged', 'NoCheckpoint', 'load_best', 'soft_labels', 'targets', 'mix_batch', 'MixedBatches',
-           'fit']
+           'MixEpochs', 'fit']
 
 # %% ../nbs/23_training.ipynb #f612a186
 import os, time, json, dataclasses, functools
@@ -262,7 +262,8 @@ MIX_ALPHA = {'mixup': 0.2, 'cutmix': 1.0}  # each method's usual Beta(alpha, alp
 def mix_batch(x, y, kind:str, rng, alpha:float|None=None) -> tuple:
     "Mix a batch with a shuffled copy of itself: blend the faces (mixup) or paste a box (cutmix); labels by the share."
     if kind not in MIX_ALPHA: raise SettingError(f"mix={kind!r} is not one of {', '.join(MIX_ALPHA)}")
-    a = alpha or MIX_ALPHA[kind]
+    a = MIX_ALPHA[kind] if alpha is None else alpha
+    if a <= 0: raise SettingError(f"mix alpha={a} must be positive")
     lam, perm, x = rng.beta(a, a), rng.permutation(len(x)), x.astype('float32')
     if kind == 'mixup': return lam*x + (1 - lam)*x[perm], lam*y + (1 - lam)*y[perm]
     h, w = x.shape[1:3]
@@ -280,16 +281,23 @@ class MixedBatches(keras.utils.PyDataset):
         if len(x) < batch_size: raise SettingError(f"mix needs a full batch: {len(x)} images, batch {batch_size}")
         self.x, self.y = x, np.eye(n_classes, dtype='float32')[y]
         self.batch_size, self.kind, self.alpha, self.seed, self.epoch = batch_size, kind, alpha, seed, 0
-        self.order = self._shuffle()
-    def _shuffle(self): return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
+        self.set_epoch(0)
     def __len__(self): return len(self.x)//self.batch_size
     def __getitem__(self, i):
+        if not 0 <= i < len(self): raise IndexError(f"batch {i} of {len(self)}")
         idx = np.sort(self.order[i*self.batch_size:(i + 1)*self.batch_size])
         rng = np.random.default_rng([self.seed, self.epoch, i])
         return mix_batch(self.x[idx], self.y[idx], self.kind, rng, self.alpha)
-    def on_epoch_end(self):
-        self.epoch += 1
-        self.order = self._shuffle()
+    def set_epoch(self, epoch:int):
+        "Mix as in epoch `epoch` (0-based) of the run: also right after a resume."
+        self.epoch, self.order = epoch, np.random.default_rng([self.seed, epoch]).permutation(len(self.x))
+
+class MixEpochs(keras.callbacks.Callback):
+    "Tell `MixedBatches` `ds` which epoch of the run is starting, so a resumed run goes on mixing as it would have."
+    def __init__(self, ds:MixedBatches):
+        super().__init__()
+        self.ds = ds
+    def on_epoch_begin(self, epoch, logs=None): self.ds.set_epoch(epoch)
 
 # %% ../nbs/23_training.ipynb #1ca127d4
 def fit(model, sp:Splits, out_dir, # compiled model, its data, its results folder
@@ -303,6 +311,9 @@ def fit(model, sp:Splits, out_dir, # compiled model, its data, its results folde
     smoothing = soft_labels(model)
     if mix is not None and smoothing is None:
         raise SettingError(f"mix={mix!r} mixes labels: compile the model with a label_smoothing (0 or more)")
+    if mix is not None and mix not in MIX_ALPHA: raise SettingError(f"mix={mix!r} is not one of {', '.join(MIX_ALPHA)}")
+    if mix is not None and class_weight:
+        raise SettingError("class weights and mix do not combine: a mixed face has two labels (leave one out)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     run = {**(settings or {}), 'precision': model.dtype_policy.name, 'backend': keras.backend.backend(),
@@ -313,10 +324,11 @@ def fit(model, sp:Splits, out_dir, # compiled model, its data, its results folde
     resuming = (out/'backup').exists()
     _start(out, run, resuming)
     cbs = course_callbacks(out, patience, monitor) + list(callbacks or [])
-    train = ((MixedBatches(sp.x_train, sp.y_train, batch_size, mix, model.output_shape[-1], seed=seed),) if mix
-             else (sp.x_train, targets(model, sp.y_train)))
+    mixed = MixedBatches(sp.x_train, sp.y_train, batch_size, mix, model.output_shape[-1], seed=seed) if mix else None
+    train = (mixed,) if mix else (sp.x_train, targets(model, sp.y_train))
     try: model.fit(*train, validation_data=(sp.x_val, targets(model, sp.y_val)), epochs=epochs,
-                   batch_size=None if mix else batch_size, class_weight=class_weight, callbacks=cbs, verbose=verbose)
+                   batch_size=None if mix else batch_size, validation_batch_size=batch_size, shuffle=not mix,
+                   class_weight=class_weight, callbacks=cbs + ([MixEpochs(mixed)] if mix else []), verbose=verbose)
     except OSError as e:
         if not resuming: raise
         raise BackupError(f"{out/'backup'} could not be restored ({type(e).__name__}: {e}); "

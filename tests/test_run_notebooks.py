@@ -8,7 +8,9 @@ ROOT = Path(__file__).parents[1]
 
 def _tool():
     spec = importlib.util.spec_from_file_location('run_notebooks', ROOT/'tools'/'run_notebooks.py')
-    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); return m
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
 
 def _nb(*texts, html=None):
     cells = [{'cell_type': 'code', 'source': '', 'metadata': {}, 'outputs': [
@@ -22,19 +24,25 @@ def test_machine_paths_become_reader_names(tmp_path, monkeypatch):
     tool, data, results = _tool(), tmp_path/'shared'/'fer2013.zip', tmp_path/'runs'
     names = tool.reader_names(str(data), str(results))
     nb = _nb(f"fer_nb mode: FULL · data: {data} · results in {results}\n",
-             f"data: FER-2013 from {tmp_path/'cache'/'extracted'/'fer2013-1'}\n", html=f"<td>{ROOT/'nbs'}</td>")
+             f"data: FER-2013 from {tmp_path/'cache'/'extracted'/'fer2013-1'} · not {results}-old\n",
+             html=f"<td>{ROOT/'nbs'}</td>")
     tool.scrub(nb, names)
     texts = tool._texts(nb)
     assert texts[0] == "fer_nb mode: FULL · data: fer2013.zip · results in $FER_NB_RESULTS\n", texts[0]
-    assert texts[1] == "data: FER-2013 from ~/.cache/fer_nb/extracted/fer2013-1\n" and '<td>./nbs</td>' in texts
-    tool.check_full(nb, 'x.ipynb'); tool.check_clean(nb, 'x.ipynb', names)
+    assert texts[1] == f"data: FER-2013 from ~/.cache/fer_nb/extracted/fer2013-1 · not {results}-old\n", texts[1]
+    assert '<td>./nbs</td>' in texts  # whole path parts only: runs-old is another folder
+    tool.check_full(nb, 'x.ipynb')
+    with pytest.raises(SystemExit, match='shows'): tool.check_clean(nb, 'x.ipynb', names)  # ... left as it was
 
 def test_leftover_paths_and_library_warnings_fail(tmp_path):
     tool = _tool()
     names = tool.reader_names(str(tmp_path/'fer2013.zip'))
     with pytest.raises(SystemExit, match='shows'):
         tool.check_clean(_nb(f"saved to {ROOT}/x.png\n"), 'x.ipynb', names)
+    with pytest.raises(SystemExit, match='/home/'): tool.check_clean(_nb("see /home/ada/photos\n"), 'x', names)
     warn = "/venv/lib/python3.11/site-packages/keras/saving_lib.py:869: UserWarning: Skipping variable loading\n"
-    with pytest.raises(SystemExit, match='UserWarning'): tool.check_clean(_nb(warn.replace('site-packages/', '')), 'x', names)
+    with pytest.raises(SystemExit, match='UserWarning'):
+        tool.check_clean(_nb(warn.replace('site-packages/', '')), 'x', names)
     with pytest.raises(SystemExit, match='site-packages'): tool.check_clean(_nb(warn), 'x', names)
-    tool.check_clean(_nb("WARNING: quick mode continues from RANDOM weights\n"), 'x', names)  # fer_nb's own words pass
+    tool.check_clean(_nb("WARNING: quick mode continues from RANDOM weights\n"), 'x', names)  # fer_nb's own words
+    tool.check_clean(_nb("annotated copies in ~/photos and $FER_NB_RESULTS/x\n"), 'x', names)

@@ -140,13 +140,13 @@ def test_unrecoverable_backup_is_a_clear_error(sp, tmp_path):
 def test_cli_bench_reports_consistent_rates(tmp_path, monkeypatch):
     monkeypatch.delenv('FER2013_ZIP', raising=False); monkeypatch.delenv('FER2013_DIR', raising=False)
     p = _cli('bench', '--mode', 'quick', '--batches', '1', '--models', 'model5_compact', '--train-steps', '1',
-             '--precision-models', '--video-frames', '0', '--json')
+             '--precision-models', '--video-frames', '0', '--predict-faces', '256', '--json')
     assert p.returncode == 0, p.stderr[-2000:]
     b = json.loads(p.stdout)
     assert b['reference_img_per_s'] > 0 and b['fer_nb_img_per_s'] > 0 and b['jpeg_source'] == 'synthetic'
     assert b['ratio'] == pytest.approx(b['fer_nb_img_per_s']/b['reference_img_per_s'])
     assert b['gray48_ratio'] == pytest.approx(b['gray48_fer_nb_img_per_s']/b['gray48_reference_img_per_s'])
-    assert set(b['train_img_per_s']) == {'model5_compact'}
+    assert set(b['train_img_per_s']) == {'model5_compact'} and b['predict_faces_per_s'] > 0
 
 def test_full_mode_uses_a_supplied_weights_file(tmp_path, monkeypatch):
     "The offline path users are told to take: Keras' notop .h5 file in FER_NB_WEIGHTS_DIR is loaded, weight for weight."

@@ -43,6 +43,8 @@ def run_pilot(name:str, cfg, data, epochs:int) -> dict:
     from fer_nb.course import build, optimizer_for
     from fer_nb.training import compile_model, fit, read_log
     from fer_nb.evaluation import predict_probs
+    from fer_nb.config import set_seed
+    set_seed(cfg.seed)  # every pilot starts from the same seed, whichever ran before it
     s = MODELS[f'pilot_{name}'] = pilot_spec(name, epochs)
     sp = prepare(data, cfg, s.val_split)
     out = cfg.model_dir(f'pilot_{name}')
@@ -51,6 +53,7 @@ def run_pilot(name:str, cfg, data, epochs:int) -> dict:
     t = time.time()
     hist = fit(model, sp, out, epochs, cfg.batch(s.batch_size), verbose=2, patience=s.patience, monitor=s.monitor,
                settings=dict(model=f'pilot_{name}', mode=cfg.mode, lr=s.lr), mix=s.mix, seed=cfg.seed)
+    # note: with mix, the logged training accuracy is agreement with each mixed face's larger label share
     plain = predict_probs(model, sp.x_val, 256)
     acc = lambda p: round(float((p.argmax(1) == sp.y_val).mean()), 4)
     return {'pilot': name, 'change': PILOTS[name][0], 'epochs': epochs, 'params': model.count_params(),

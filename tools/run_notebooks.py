@@ -23,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = ('gpu', 'kaggle')
 LIMIT_MB = 15
-WARNING = re.compile(r'\b[A-Z]\w*Warning: |site-packages/')  # a Python warning as printed, or a library's file path
+LEAKS = re.compile(r'\b[A-Z]\w*Warning: |site-packages/|(?<![\w.~$])/(?:root|home|Users|content)/')  # a warning as
+# Python prints it, a library's file path, or a path in someone's home folder (or Colab's /content)
 
 def _skip(cell, flags) -> bool:
     "Cells nbdev_test would skip: markdown, the export call, and cells whose test flag was not asked for."
@@ -45,17 +46,20 @@ def _tidy(nb):
 TEXT_KINDS = ('text/plain', 'text/markdown', 'text/html')
 
 def reader_names(data:str, results:str|None=None) -> dict:
-    "Machine paths that stored outputs must not show, longest first, each with the name a reader knows it by."
+    "Absolute machine paths that stored outputs must not show, longest first, each with the name a reader knows."
     from fer_nb.config import cache_dir
-    names = {str(Path(data).resolve()): Path(data).name, str(Path(data)): Path(data).name,
-             str(cache_dir()): '~/.cache/fer_nb', str(ROOT): '.', str(Path.home()): '~'}
-    if results: names |= {str(Path(results).resolve()): '$FER_NB_RESULTS', str(Path(results)): '$FER_NB_RESULTS'}
-    return dict(sorted(((k, v) for k, v in names.items() if len(k) > 1), key=lambda kv: -len(kv[0])))
+    names = {Path(data): Path(data).name, cache_dir(): '~/.cache/fer_nb', ROOT: '.', Path.home(): '~',
+             **({Path(results): '$FER_NB_RESULTS'} if results else {})}
+    found = {}
+    for p, v in names.items():  # as given (absolute) and resolved (symbolic links followed)
+        for k in {str(p.expanduser().absolute()), str(p.expanduser().resolve())}:
+            if k != '/': found[k] = v
+    return dict(sorted(found.items(), key=lambda kv: -len(kv[0])))
 
 def _rename(text, names:dict):
     "`text` (a string, or a list of lines as notebooks store it) with each path of `names` renamed."
     if isinstance(text, list): return [_rename(t, names) for t in text]
-    for k, v in names.items(): text = text.replace(k, v)
+    for k, v in names.items(): text = re.sub(re.escape(k) + r'(?![\w.-])', lambda m: v, text)  # whole path parts
     return text
 
 def scrub(nb, names:dict):
@@ -76,9 +80,9 @@ def _texts(nb) -> list:
     return out
 
 def check_clean(nb, name:str, names:dict):
-    "Raise if an output of `nb` shows a machine path of `names` or a library warning (e.g. 'UserWarning: ...')."
+    "Raise if an output of `nb` shows a machine path (of `names`, or in a home folder) or a library warning."
     for t in _texts(nb):
-        leak = next((k for k in names if k in t), None) or (m.group() if (m := WARNING.search(t)) else None)
+        leak = next((k for k in names if k in t), None) or (m.group() if (m := LEAKS.search(t)) else None)
         if leak: raise SystemExit(f"{name}: an output shows {leak!r}: {t.strip()[:200]!r}")
 
 def check_full(nb, name:str):
