@@ -40,7 +40,7 @@ def run_pilot(name:str, cfg, data, epochs:int) -> dict:
     import numpy as np
     from fer_nb.config import MODELS
     from fer_nb.data import prepare
-    from fer_nb.course import build, optimizer_for
+    from fer_nb.course import build, optimizer_for, hardware
     from fer_nb.training import compile_model, fit, read_log
     from fer_nb.evaluation import predict_probs
     from fer_nb.config import set_seed
@@ -62,15 +62,33 @@ def run_pilot(name:str, cfg, data, epochs:int) -> dict:
             'val_18_views': acc(predict_probs(model, sp.x_val, 256, tta='flip+shifts', plain=plain)),
             'train_accuracy_last': round(hist['accuracy'][-1], 4),
             'seconds_per_epoch': round(float(np.median(hist['seconds'])), 1), 'wall_seconds': round(time.time() - t),
-            'precision': cfg.precision, 'seed': cfg.seed}
+            'precision': cfg.precision, 'seed': cfg.seed, 'hardware': hardware(cfg.precision)}
+
+def publish(out:Path, dest:Path) -> Path:
+    "Write the last record of each finished pilot in `out/pilots.jsonl` to `dest/model5_pilots.json`, in PILOTS order."
+    recs = {}
+    for line in (out/'pilots.jsonl').read_text().splitlines():
+        r = json.loads(line)
+        if r['pilot'] in PILOTS: recs[r['pilot']] = r
+    rows = [recs[k] for k in PILOTS if k in recs]
+    doc = {'what': 'short pilot runs of Model 5 compact, one change at a time, judged on the validation split only',
+           'command': f"python tools/pilots.py --epochs {rows[0]['epochs'] if rows else '?'} (see its docstring)",
+           'data': 'fer2013', 'split': 'validation: 10% of train/, seed 42', 'pilots': rows}
+    dest.mkdir(parents=True, exist_ok=True)
+    f = dest/'model5_pilots.json'
+    f.write_text(json.dumps(doc, indent=1))
+    return f
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--data', required=True, help='the real FER-2013 (zip or folder)')
+    p.add_argument('--data', help='the real FER-2013 (zip or folder); needed to train')
     p.add_argument('--out', required=True, type=Path, help='results folder for the pilots (outside the repository)')
     p.add_argument('--epochs', type=int, default=15)
     p.add_argument('--only', nargs='*', choices=list(PILOTS), help='these pilots only (default: all, in order)')
+    p.add_argument('--publish', type=Path, help='only write the finished pilots of --out to DIR/model5_pilots.json')
     a = p.parse_args(argv)
+    if a.publish: return print(f"wrote {publish(a.out, a.publish)}")
+    if not a.data: p.error('--data is needed to train pilots')
     from fer_nb.config import get_config
     from fer_nb.datasets import load_data
     cfg = get_config('full', root=a.out)
