@@ -27,7 +27,8 @@ def _data(a):
 # %% ../nbs/27_cli.ipynb #9e081b95
 def _cfg(a):
     from fer_nb.config import get_config
-    return get_config(getattr(a, 'mode', None), getattr(a, 'out', None), verbose=not a.json)
+    return get_config(getattr(a, 'mode', None), getattr(a, 'out', None), seed=getattr(a, 'seed', 42),
+                      verbose=not a.json)
 
 # %% ../nbs/27_cli.ipynb #3fe35afe
 def _models(a):
@@ -116,6 +117,7 @@ def _add_commands(sub):
     t.add_argument('--epochs', type=int, help="override the mode's epochs")
     c = sub.add_parser('course', help='train every model and write a comparison table')
     c.add_argument('--models', nargs='*', choices=list(MODELS), help='models to train (default: all)')
+    for p in (t, c): p.add_argument('--seed', type=int, default=42, help='seed of weights, splits and shuffling')
     b = sub.add_parser('bench', help='input-pipeline speed vs the reference course, and training speed per model')
     b.add_argument('--batches', type=int, default=8, help='batches of 64 timed per pipeline')
     b.add_argument('--models', nargs='*', choices=list(MODELS),

@@ -139,7 +139,7 @@ def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagen
                    patience=None if cfg.warmup_epochs else s.patience,  # a scheduled rate is not cut on plateaus
                    monitor=s.monitor,
                    settings=dict(model=name, mode=cfg.mode, lr=(s.lr if s.optimizer == 'sgd' else cfg.lr(s.lr))*k,
-                                 **_extra_settings(s)),
+                                 seed=cfg.seed, **_extra_settings(s)),
                    mix=s.mix, seed=cfg.seed)
     return save_record(name, cfg, data.source, evaluate(model, sp, out, s.title, hist, bs, tta=s.tta),
                        hist, model, sp, devs)
