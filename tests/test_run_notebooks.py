@@ -46,3 +46,14 @@ def test_leftover_paths_and_library_warnings_fail(tmp_path):
     with pytest.raises(SystemExit, match='site-packages'): tool.check_clean(_nb(warn), 'x', names)
     tool.check_clean(_nb("WARNING: quick mode continues from RANDOM weights\n"), 'x', names)  # fer_nb's own words
     tool.check_clean(_nb("annotated copies in ~/photos and $FER_NB_RESULTS/x\n"), 'x', names)
+
+def test_a_rerun_keeps_no_old_output(tmp_path):
+    "execnb leaves a cell's outputs alone when it prints nothing now: `run` clears them first."
+    from execnb.nbio import write_nb, read_nb
+    tool = _tool()
+    nb = _nb('fer_nb mode: FULL · data: fer2013\n', 'an output of an earlier version of the cell\n')
+    nb.cells[0].source, nb.cells[1].source = "print('fer_nb mode: FULL · data: fer2013')", 'x = 1'
+    write_nb(nb, tmp_path/'x.ipynb')
+    tool.run(tmp_path/'x.ipynb', (), tool.reader_names(str(tmp_path/'fer2013.zip')))
+    cells = read_nb(tmp_path/'x.ipynb').cells
+    assert cells[1].outputs == [] and 'FULL' in ''.join(cells[0].outputs[0]['text'])

@@ -96,11 +96,17 @@ def check_full(nb, name:str):
     if bad:                                                                                # or tools/rehearse.py
         raise SystemExit(f"{name}: outputs mention quick mode, synthetic data or a REHEARSAL: {bad[0][:200]!r}")
 
+def clear(nb):
+    "Remove every code cell's outputs from `nb`, in place."
+    for c in nb.cells:
+        if c.cell_type == 'code': c.outputs, c.execution_count = [], None
+
 def run(path:Path, flags, names:dict) -> float:
     "Execute notebook `path` in place (outputs replaced, machine paths renamed); return the seconds it took."
     from execnb.nbio import read_nb, write_nb
     from execnb.shell import CaptureShell
     nb, t = read_nb(path), time.time()
+    clear(nb)  # execnb keeps a cell's old outputs when it prints nothing now: start from none
     sh = CaptureShell(path, mpl_format='png')
     sh.run_cell("import matplotlib; matplotlib.rcParams['figure.dpi'] = 80")
     cwd = os.getcwd(); os.chdir(path.parent)
