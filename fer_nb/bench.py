@@ -65,18 +65,22 @@ def fer_nb_rate(x, size:int=224, gray:bool=False, batches:int=8, batch_size:int=
     return len(xs)/(time.perf_counter() - t)
 
 # %% ../nbs/26_bench.ipynb #e9efc95c
-def train_rate(model, steps:int=3, batch_size:int=32) -> float:
-    "Training images/s of compiled `model` on random 48x48 inputs, after one warm-up step."
+def train_rate(model, steps:int=3, batch_size:int=32, repeats:int=1) -> float:
+    "Training images/s of compiled `model` on random 48x48 inputs after a warm-up step (median of `repeats` timings)."
     x = np.random.default_rng(0).integers(0, 256, ((steps + 1)*batch_size, 48, 48, 1)).astype('uint8')
     y = np.arange(len(x)) % 7
     model.fit(x[:batch_size], y[:batch_size], batch_size=batch_size, epochs=1, verbose=0)
-    t = time.perf_counter()
-    model.fit(x[batch_size:], y[batch_size:], batch_size=batch_size, epochs=1, verbose=0)
-    return steps*batch_size/(time.perf_counter() - t)
+    rates = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model.fit(x[batch_size:], y[batch_size:], batch_size=batch_size, epochs=1, verbose=0)
+        rates.append(steps*batch_size/(time.perf_counter() - t))
+    return float(np.median(rates))
 
 # %% ../nbs/26_bench.ipynb #d96d1af1
 def precision_rates(builder, steps:int=3, batch_size:int=64,
-                    policy:str|None=None # the policy compared with float32; None: what `choose_precision` picks here
+                    policy:str|None=None, # the policy compared with float32; None: what `choose_precision` picks here
+                    repeats:int=1 # timings per policy (their median counts)
                    ) -> dict:
     "Training images/s of `builder()` under float32 and under `policy`, built and timed in this run; their `ratio`."
     from fer_nb.config import dtype_policy, choose_precision
@@ -85,22 +89,25 @@ def precision_rates(builder, steps:int=3, batch_size:int=64,
     rates = {}
     for p in dict.fromkeys(('float32', policy)):
         with dtype_policy(p): model = builder()
-        rates[p] = train_rate(compile_model(model), steps, batch_size)
+        rates[p] = train_rate(compile_model(model), steps, batch_size, repeats)
     return {**rates, 'policy': policy, 'ratio': rates[policy]/rates['float32']}
 
 # %% ../nbs/26_bench.ipynb #4f2fedc5
-def predict_rate(model, n:int=4096, batch_size:int=256) -> float:
-    "Faces per second that `model` classifies in batches of `batch_size` (random 48x48 faces, after a warm-up batch)."
+def predict_rate(model, n:int=4096, batch_size:int=256, repeats:int=1) -> float:
+    "Faces/s that `model` classifies in batches of `batch_size` (random faces, after a warm-up; median of `repeats`)."
     x = np.random.default_rng(0).integers(0, 256, (n, 48, 48, 1), dtype=np.uint8)
     model.predict(x[:batch_size], batch_size=batch_size, verbose=0)
-    t = time.perf_counter()
-    model.predict(x, batch_size=batch_size, verbose=0)
-    return n/(time.perf_counter() - t)
+    rates = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        model.predict(x, batch_size=batch_size, verbose=0)
+        rates.append(n/(time.perf_counter() - t))
+    return float(np.median(rates))
 
 # %% ../nbs/26_bench.ipynb #028e5cf7
 def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32, precision_models=None,
-          video_frames:int=60, predict_faces:int=4096) -> dict:
-    "Pipeline rates and ratios, training images/s per model, the shipped model's faces/s, video frames/s; print them."
+          video_frames:int=60, predict_faces:int=4096, repeats:int=1) -> dict:
+    "Pipeline rates and ratios, training images/s per model (median of `repeats`), faces/s, video frames/s; print them."
     from fer_nb.config import devices
     from fer_nb.config import MODELS
     from fer_nb.course import build
@@ -116,18 +123,19 @@ def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32
               f"reference {r:,.0f} img/s · fer_nb {f:,.0f} img/s · ratio {f/r:.1f}")
     res['train_img_per_s'], res['train_input_size'] = {}, cfg.img_size
     for n in models if models is not None else MODELS:
-        res['train_img_per_s'][n] = train_rate(compile_model(build(n, cfg, weights=None)), train_steps, train_batch)
+        res['train_img_per_s'][n] = train_rate(compile_model(build(n, cfg, weights=None)), train_steps, train_batch,
+                                               repeats)
         print(f"training {n} (transfer models at {cfg.img_size}x{cfg.img_size}): "
               f"{res['train_img_per_s'][n]:,.1f} img/s")
     res['precision'] = {n: precision_rates(lambda: build(n, cfg, weights=None), train_steps, train_batch,
-                                           policy=cfg.precision)
+                                           policy=cfg.precision, repeats=repeats)
                         for n in (precision_models if precision_models is not None else ['custom_cnn'])}
     for n, r in res['precision'].items():
         print(f"{n}: float32 {r['float32']:,.1f} img/s · {r['policy']} {r[r['policy']]:,.1f} img/s · "
               f"ratio {r['ratio']:.2f}")
     if predict_faces:
         from fer_nb.pretrained import pretrained
-        res['predict_faces_per_s'] = predict_rate(pretrained(), predict_faces)
+        res['predict_faces_per_s'] = predict_rate(pretrained(), predict_faces, repeats=repeats)
         print(f"shipped model, plain prediction (float32, batches of 256): {res['predict_faces_per_s']:,.0f} faces/s")
     if video_frames:
         from fer_nb.video import video_speed

@@ -71,7 +71,7 @@ def _bench(a):
     from fer_nb.bench import bench
     r = bench(_cfg(a), batches=a.batches, models=a.models, train_steps=a.train_steps,
               precision_models=a.precision_models, video_frames=a.video_frames,
-              predict_faces=a.predict_faces)
+              predict_faces=a.predict_faces, repeats=a.repeats)
     bf16 = ' · '.join(f"{n} {v['policy']}/float32 {v['ratio']:.2f}" for n, v in r['precision'].items())
     return r, (f"ratio (224 RGB): {r['ratio']:.1f} · ratio (48 gray): {r['gray48_ratio']:.1f}"
                + (f" · {bf16}" if bf16 else '')
@@ -127,6 +127,7 @@ def _add_commands(sub):
                    help='models whose float32 and bfloat16 training speeds to compare (default: custom_cnn)')
     b.add_argument('--video-frames', type=int, default=60,
                    help='frames of a sample clip timed for video speed (0: skip)')
+    b.add_argument('--repeats', type=int, default=1, help='timings per training and prediction rate (median counts)')
     b.add_argument('--predict-faces', type=int, default=4096,
                    help="faces the shipped model classifies for its prediction speed (0: skip)")
     from fer_nb.predict import add_predict_args  # imports no Keras
