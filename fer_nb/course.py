@@ -159,8 +159,7 @@ def conclude(res:dict) -> str:
     "The `conclusion` of run record `res`, with the reference course's figure for the same model where it had one."
     from fer_nb.evaluation import conclusion
     m = {**res, 'report': {c: {'f1-score': f} for c, f in res['per_class_f1'].items()}}
-    secs = [res['seconds_per_epoch']] if res.get('seconds_per_epoch') is not None else []
-    s = conclusion(m, res['data'], res['mode'], res['title'], res['epochs_run'], secs)
+    s = conclusion(m, res['data'], res['mode'], res['title'], res['epochs_run'], [res.get('seconds_per_epoch')])
     ref = spec(res['model']).reference
     return s + (f"\nReference course, same model (its own run): {ref} on the test folder." if ref else '')
 

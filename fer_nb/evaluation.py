@@ -163,7 +163,7 @@ def test_metrics(model, sp:Splits, batch_size:int=64, tta:bool|str=False) -> tup
     loss, keras_acc = model.evaluate(sp.x_test, targets(model, sp.y_test), batch_size=batch_size, verbose=0)
     plain = predict_probs(model, sp.x_test, batch_size)
     acc = check_alignment(float(keras_acc), sp.y_test, plain)
-    probs = predict_probs(model, sp.x_test, batch_size, tta, plain=plain) if tta else plain
+    probs = predict_probs(model, sp.x_test, batch_size, tta, plain=plain)  # no TTA: the plain view itself
     pred = probs.argmax(1)
     rep = report(sp.y_test, pred)
     return {'test_loss': float(loss), 'test_accuracy': float((pred == sp.y_test).mean()), 'tta': tta,

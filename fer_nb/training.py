@@ -6,8 +6,8 @@
 __all__ = ['JIT_LAYERS', 'MIX_ALPHA', 'class_weights', 'EpochLogger', 'read_log', 'ResumableEarlyStopping', 'StopOnNaN',
            'course_callbacks', 'default_jit', 'compile_model', 'jit_augmentation', 'train_devices', 'data_parallel',
            'even_split', 'set_bn_momentum', 'warmup_cosine', 'sgd_cosine', 'BackupError', 'RunExists', 'RunMismatch',
-           'TrainingDiverged', 'NoCheckpoint', 'load_best', 'soft_labels', 'targets', 'mix_batch', 'MixedBatches',
-           'MixEpochs', 'fit']
+           'TrainingDiverged', 'NoCheckpoint', 'load_best', 'soft_labels', 'targets', 'mix_alpha', 'mix_batch',
+           'MixedBatches', 'MixEpochs', 'fit']
 
 # %% ../nbs/23_training.ipynb #f612a186
 import os, time, json, dataclasses, functools
@@ -259,11 +259,16 @@ def targets(model, y):
 # %% ../nbs/23_training.ipynb #15dd9e57
 MIX_ALPHA = {'mixup': 0.2, 'cutmix': 1.0}  # each method's usual Beta(alpha, alpha)
 
-def mix_batch(x, y, kind:str, rng, alpha:float|None=None) -> tuple:
-    "Mix a batch with a shuffled copy of itself: blend the faces (mixup) or paste a box (cutmix); labels by the share."
+def mix_alpha(kind:str, alpha:float|None=None) -> float:
+    "The Beta parameter of mixing method `kind` (`alpha`, else its usual one); a `SettingError` for anything else."
     if kind not in MIX_ALPHA: raise SettingError(f"mix={kind!r} is not one of {', '.join(MIX_ALPHA)}")
     a = MIX_ALPHA[kind] if alpha is None else alpha
     if a <= 0: raise SettingError(f"mix alpha={a} must be positive")
+    return a
+
+def mix_batch(x, y, kind:str, rng, alpha:float|None=None) -> tuple:
+    "Mix a batch with a shuffled copy of itself: blend the faces (mixup) or paste a box (cutmix); labels by the share."
+    a = mix_alpha(kind, alpha)
     lam, perm, x = rng.beta(a, a), rng.permutation(len(x)), x.astype('float32')
     if kind == 'mixup': return lam*x + (1 - lam)*x[perm], lam*y + (1 - lam)*y[perm]
     h, w = x.shape[1:3]
@@ -277,10 +282,10 @@ class MixedBatches(keras.utils.PyDataset):
     "Shuffled full batches of `x` (`uint8`) and one-hot labels of `y`, each batch mixed by `mix_batch`."
     def __init__(self, x, y, batch_size:int, kind:str, n_classes:int=7, alpha:float|None=None, seed:int=0, **kw):
         super().__init__(**kw)
-        if kind not in MIX_ALPHA: raise SettingError(f"mix={kind!r} is not one of {', '.join(MIX_ALPHA)}")
+        mix_alpha(kind, alpha)
         if len(x) < batch_size: raise SettingError(f"mix needs a full batch: {len(x)} images, batch {batch_size}")
         self.x, self.y = x, np.eye(n_classes, dtype='float32')[y]
-        self.batch_size, self.kind, self.alpha, self.seed, self.epoch = batch_size, kind, alpha, seed, 0
+        self.batch_size, self.kind, self.alpha, self.seed = batch_size, kind, alpha, seed
         self.set_epoch(0)
     def __len__(self): return len(self.x)//self.batch_size
     def __getitem__(self, i):
@@ -309,11 +314,12 @@ def fit(model, sp:Splits, out_dir, # compiled model, its data, its results folde
        ) -> dict:
     "Train `model` on `sp` with the course's callbacks, resuming or reloading a run in `out_dir`; return its history."
     smoothing = soft_labels(model)
-    if mix is not None and smoothing is None:
-        raise SettingError(f"mix={mix!r} mixes labels: compile the model with a label_smoothing (0 or more)")
-    if mix is not None and mix not in MIX_ALPHA: raise SettingError(f"mix={mix!r} is not one of {', '.join(MIX_ALPHA)}")
-    if mix is not None and class_weight:
-        raise SettingError("class weights and mix do not combine: a mixed face has two labels (leave one out)")
+    if mix is not None:  # checked before anything is written
+        mix_alpha(mix)
+        if smoothing is None:
+            raise SettingError(f"mix={mix!r} mixes labels: compile the model with a label_smoothing (0 or more)")
+        if class_weight:
+            raise SettingError("class weights and mix do not combine: a mixed face has two labels (leave one out)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     run = {**(settings or {}), 'precision': model.dtype_policy.name, 'backend': keras.backend.backend(),

@@ -103,7 +103,7 @@ def clear(nb):
 
 def run(path:Path, flags, names:dict) -> float:
     "Execute notebook `path` in place (outputs replaced, machine paths renamed); return the seconds it took."
-    from execnb.nbio import read_nb, write_nb
+    from execnb.nbio import read_nb
     from execnb.shell import CaptureShell
     nb, t = read_nb(path), time.time()
     clear(nb)  # execnb keeps a cell's old outputs when it prints nothing now: start from none
@@ -115,11 +115,16 @@ def run(path:Path, flags, names:dict) -> float:
         raise SystemExit(f"{path.name} failed:\n{sh.prettytb(fname=path)}")
     finally: os.chdir(cwd)
     _tidy(nb)
+    store(nb, path, names)
+    return time.time() - t
+
+def store(nb, path:Path, names:dict):
+    "Rename machine paths in `nb`'s outputs, check them (full mode on FER-2013, nothing leaking) and write it to `path`."
+    from execnb.nbio import write_nb
     scrub(nb, names)
     check_full(nb, path.name)
     check_clean(nb, path.name, names)
     write_nb(nb, path)
-    return time.time() - t
 
 def publish_all(results:Path, dest:Path) -> list:
     "Publish every real result under `results` into `dest`."
@@ -146,13 +151,9 @@ def main(argv=None):
     if a.results: os.environ['FER_NB_RESULTS'] = str(Path(a.results).resolve())
     names = reader_names(data, a.results)
     if a.scrub:
-        from execnb.nbio import read_nb, write_nb
+        from execnb.nbio import read_nb
         for path in a.notebooks:
-            nb = read_nb(path)
-            scrub(nb, names)
-            check_full(nb, path.name)
-            check_clean(nb, path.name, names)
-            write_nb(nb, path)
+            store(read_nb(path), path, names)
             print(f"{path.name}: machine paths renamed")
         return
     for nb in a.notebooks: print(f"{nb.name}: {run(nb.resolve(), a.flags, names):.0f} s", flush=True)
