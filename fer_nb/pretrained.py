@@ -9,8 +9,8 @@ __all__ = ['PRETRAINED', 'ModelUnavailable', 'pretrained_path', 'pretrained', 'e
 from importlib.resources import files
 from pathlib import Path
 import keras
-from .config import FerNbError, dtype_policy
-from .models import model5_compact
+import fer_nb.models
+from .config import FerNbError, MODELS, dtype_policy
 
 # %% ../nbs/29_pretrained.ipynb #b6810c6d
 class ModelUnavailable(FerNbError):
@@ -31,11 +31,15 @@ def pretrained() -> keras.Model:
     return keras.saving.load_model(p, compile=False)  # its layers were saved float32 (see `export_pretrained`)
 
 # %% ../nbs/29_pretrained.ipynb #e995d7d4
-def export_pretrained(model_file, dest=None) -> Path:
-    "Write the float32, optimizer-free copy of a trained Model 5 compact (`model_file`) that the package ships."
+def export_pretrained(model_file, # a trained run's `model.keras` (or weights file) of registry model `name`
+                      dest=None, # where to write (default: the package's `pretrained_path()`)
+                      name:str='model5_compact' # the registry entry (`config.MODELS`) that built the run
+                     ) -> Path:
+    "Write the float32, optimizer-free copy of a trained run of registry model `name` that the package ships."
     dest = Path(dest) if dest is not None else pretrained_path()
+    s = MODELS[name]
     with dtype_policy('float32'):
-        m = model5_compact()
+        m = getattr(fer_nb.models, s.builder)(**s.kwargs)
         m.load_weights(model_file)
     dest.parent.mkdir(parents=True, exist_ok=True)
     m.save(dest)

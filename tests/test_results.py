@@ -6,7 +6,8 @@ from fer_nb.config import MODELS, is_result
 from fer_nb.evaluation import pct_ci, tta_views
 
 ROOT = Path(__file__).parents[1]
-FILES = sorted((ROOT/'results').glob('*.json'))
+PILOTS = ROOT/'results'/'model5_pilots.json'  # short pilot runs, judged on the validation split (tools/pilots.py)
+FILES = sorted(f for f in (ROOT/'results').glob('*.json') if f != PILOTS)  # every other file must be a model's run
 KEYS = {'model', 'mode', 'data', 'test_accuracy', 'public_test_accuracy', 'private_test_accuracy', 'dedup_test_accuracy',
         'dedup_test_images', 'macro_f1', 'confusion_matrix', 'epochs_run', 'seconds_per_epoch', 'hardware', 'precision',
         'backend', 'keras_version', 'date'}
@@ -41,3 +42,13 @@ def test_readme_table_is_made_from_results():
         assert f"| {MODELS[r['model']].title} | {pct_ci(plain, r['n_test'])} | " in table
         if r.get('tta'): assert f" | {pct_ci(r['test_accuracy'], r['n_test'])} ({len(tta_views(r['tta']))}) | " in table
     assert table.count('not yet run here') == len(MODELS) - len(FILES)
+
+def test_pilots_never_saw_the_test_folder():
+    "The pilot table holds validation accuracies only: choosing a recipe from it cannot leak the test folder."
+    if not PILOTS.exists(): pytest.skip('no pilots published')
+    doc = json.loads(PILOTS.read_text())
+    assert doc['data'] == 'fer2013' and doc['split'].startswith('validation') and doc['pilots']
+    for r in doc['pilots']:
+        assert not [k for k in r if 'test' in k], r
+        assert r['n_val'] == 2870 and all(0 < r[k] < 1 for k in ('val_plain', 'val_flip', 'val_18_views')), r
+        assert r['precision'] and r['seed'] == 42 and r['epochs'] == doc['pilots'][0]['epochs'], r

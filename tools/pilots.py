@@ -70,8 +70,10 @@ def publish(out:Path, dest:Path) -> Path:
     for line in (out/'pilots.jsonl').read_text().splitlines():
         r = json.loads(line)
         if r['pilot'] in PILOTS: recs[r['pilot']] = r
-    rows = [recs[k] for k in PILOTS if k in recs]
+    # times are left out: pilots were paused (SIGSTOP) for other measurements, and a reloaded pilot records none
+    rows = [{k: v for k, v in recs[n].items() if k not in ('seconds_per_epoch', 'wall_seconds')} for n in PILOTS if n in recs]
     doc = {'what': 'short pilot runs of Model 5 compact, one change at a time, judged on the validation split only',
+           'not_run': [n for n in PILOTS if n not in recs],
            'command': f"python tools/pilots.py --epochs {rows[0]['epochs'] if rows else '?'} (see its docstring)",
            'data': 'fer2013', 'split': 'validation: 10% of train/, seed 42', 'pilots': rows}
     dest.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,24 @@
+"tools/pilots.py --publish: the last record of each pilot, in the tool's order, without times, naming pilots not run."
+import importlib.util, json
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+
+def _tool():
+    spec = importlib.util.spec_from_file_location('pilots', ROOT/'tools'/'pilots.py')
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
+
+def test_publish_keeps_the_last_record_of_each_pilot(tmp_path):
+    m = _tool()
+    rec = lambda name, acc, secs: {'pilot': name, 'change': m.PILOTS[name][0], 'epochs': 12, 'params': 1, 'n_val': 10,
+                                   'val_plain': acc, 'val_flip': acc, 'val_18_views': acc,
+                                   'seconds_per_epoch': secs, 'wall_seconds': secs*12}
+    lines = [rec('mixup', 0.5, 80), rec('base', 0.6, 200), rec('base', 0.6, 205), {**rec('base', 0.6, 1), 'pilot': 'gone'}]
+    (tmp_path/'pilots.jsonl').write_text('\n'.join(json.dumps(r) for r in lines) + '\n')
+    doc = json.loads(m.publish(tmp_path, tmp_path/'results').read_text())
+    assert [r['pilot'] for r in doc['pilots']] == ['base', 'mixup']  # the tool's order; unknown pilots dropped
+    assert all('seconds_per_epoch' not in r and 'wall_seconds' not in r for r in doc['pilots'])
+    assert doc['not_run'] == [n for n in m.PILOTS if n not in ('base', 'mixup')]
+    assert doc['command'].startswith('python tools/pilots.py --epochs 12')
