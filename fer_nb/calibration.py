@@ -124,12 +124,12 @@ def read_temperature(weights, warn=lambda m: print(m, file=sys.stderr)) -> float
     return t
 
 def shipped_record() -> dict|None:
-    "The calibration record of the shipped Model 5 compact (`fer_nb/weights/model5_compact.json`)."
+    "The calibration record of the shipped model (the JSON file beside its weights in `fer_nb/weights/`)."
     from fer_nb.pretrained import pretrained_path
     return read_record(pretrained_path())
 
 def shipped_temperature() -> float:
-    "The temperature of the shipped Model 5 compact, from its record (1.0 if it has none that fits)."
+    "The temperature of the shipped model, from its record (1.0 if it has none that fits)."
     from fer_nb.pretrained import pretrained_path
     return read_temperature(pretrained_path())
 
@@ -158,14 +158,14 @@ def calibrate_shipped(source=None, # FER-2013 folder or archive (default: FER201
     from fer_nb.config import Config, MODELS
     from fer_nb.data import prepare
     from fer_nb.datasets import load_data
-    from fer_nb.pretrained import pretrained, pretrained_path
+    from fer_nb.pretrained import pretrained, pretrained_path, SHIPPED
     cfg = Config(mode='full', train_per_class=None, test_per_class=None, seed=42)
     data = load_data(cfg, source)
     if data.source != 'fer2013' or (len(data.y_train), len(data.y_test)) != (28_709, 7_178):
         raise FerNbError(f"the shipped model's record needs the whole real FER-2013 (28,709 train and 7,178 test "
                          f"images), not {data.source} data with {len(data.y_train):,} and {len(data.y_test):,}")
-    split = MODELS['model5_compact'].val_split
-    rec = {'model': 'model5_compact', 'weights': pretrained_path().name, 'weights_sha256': sha256(pretrained_path()),
+    split = MODELS[SHIPPED].val_split
+    rec = {'model': SHIPPED, 'weights': pretrained_path().name, 'weights_sha256': sha256(pretrained_path()),
            **calibration_record(pretrained(), prepare(data, cfg, split)),
            'validation_split': f"{split:.0%} of train/, stratified, seed {cfg.seed} (fer_nb.data.prepare)",
            'data': data.source, 'keras_version': keras.__version__, 'backend': keras.backend.backend(),

@@ -232,9 +232,9 @@ def test_model_errors(tmp_path, model_file):
 def test_default_model_names_what_to_train(monkeypatch):
     "An install without the shipped weights (a source checkout before training) says what to train."
     import fer_nb.pretrained
-    monkeypatch.setattr(fer_nb.pretrained, 'pretrained_path', lambda: Path('/nonexistent/model5_compact.keras'))
+    monkeypatch.setattr(fer_nb.pretrained, 'pretrained_path', lambda: Path('/nonexistent')/fer_nb.pretrained.PRETRAINED)
     a = add_predict_args(argparse.ArgumentParser()).parse_args([str(HOPPER)])
-    with pytest.raises(FerNbError, match='fer-nb train model5_compact') as e: predict_command(a)
+    with pytest.raises(FerNbError, match=f'fer-nb train {fer_nb.pretrained.SHIPPED}') as e: predict_command(a)
     assert '\n' not in str(e.value)
 
 # --- the real command line, once the CLI wires `fer-nb predict`

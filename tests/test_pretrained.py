@@ -1,4 +1,4 @@
-"The compact Model 5 ships inside the package, loads offline, and classifies FER-2013 as its results file records."
+"The shipped model (`fer_nb.pretrained.SHIPPED`) is inside the package, loads offline, and classifies FER-2013 as its results file records."
 import json, subprocess, sys, zipfile
 from pathlib import Path
 import numpy as np, pytest
@@ -17,18 +17,19 @@ def test_shipped_weights_load_and_predict_offline():
 
 def test_missing_weights_is_a_one_line_error(monkeypatch):
     import fer_nb.pretrained as fm
-    monkeypatch.setattr(fm, 'pretrained_path', lambda: Path('/nonexistent/model5_compact.keras'))
+    monkeypatch.setattr(fm, 'pretrained_path', lambda: Path('/nonexistent')/fm.PRETRAINED)
     with pytest.raises(fm.ModelUnavailable) as e: fm.pretrained()
-    assert 'fer-nb train model5_compact' in str(e.value) and '\n' not in str(e.value)
+    assert f'fer-nb train {fm.SHIPPED}' in str(e.value) and '\n' not in str(e.value)
 
 def test_a_built_wheel_carries_the_weights(tmp_path):
-    "What `pip install` installs: the wheel holds fer_nb/weights/model5_compact.keras and its calibration record."
+    "What `pip install` installs: the wheel holds the shipped weights and their calibration record."
+    from fer_nb.pretrained import SHIPPED
     p = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', '-w', str(tmp_path), str(ROOT)],
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     names = zipfile.ZipFile(next(tmp_path.glob('fer_nb-*.whl'))).namelist()
-    assert 'fer_nb/weights/model5_compact.keras' in names
-    assert 'fer_nb/weights/model5_compact.json' in names  # its calibration record (fer_nb.calibration)
+    assert f'fer_nb/weights/{SHIPPED}.keras' in names
+    assert f'fer_nb/weights/{SHIPPED}.json' in names  # its calibration record (fer_nb.calibration)
 
 @pytest.mark.skipif(not real_source(), reason='set FER2013_ZIP or FER2013_DIR to test on the real FER-2013')
 def test_shipped_model_scores_what_its_results_file_records(real_cache, monkeypatch):
@@ -36,8 +37,8 @@ def test_shipped_model_scores_what_its_results_file_records(real_cache, monkeypa
     from fer_nb.config import Config
     from fer_nb.datasets import load_data
     from fer_nb.evaluation import predict_probs
-    from fer_nb.pretrained import pretrained
-    rec = json.loads((ROOT/'results'/'model5_compact.json').read_text())
+    from fer_nb.pretrained import pretrained, SHIPPED
+    rec = json.loads((ROOT/'results'/f'{SHIPPED}.json').read_text())
     d = load_data(Config(mode='full', data=real_source()), verbose=False)
     acc = float((predict_probs(pretrained(), d.x_test[..., None], 256, tta=rec['tta']).argmax(1) == d.y_test).mean())
     assert acc >= 0.66
