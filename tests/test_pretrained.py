@@ -43,3 +43,8 @@ def test_shipped_model_scores_what_its_results_file_records(real_cache, monkeypa
     acc = float((predict_probs(pretrained(), d.x_test[..., None], 256, tta=rec['tta']).argmax(1) == d.y_test).mean())
     assert acc >= 0.66
     assert abs(acc - rec['test_accuracy']) <= 0.005, (acc, rec['test_accuracy'])  # float32 here, bfloat16 in training
+
+def test_the_package_ships_one_model():
+    "fer_nb/weights holds the shipped model's weights and calibration record only: a switch of SHIPPED leaves no stale file."
+    from fer_nb.pretrained import SHIPPED, pretrained_path
+    assert sorted(p.name for p in pretrained_path().parent.iterdir()) == [f'{SHIPPED}.json', f'{SHIPPED}.keras']
