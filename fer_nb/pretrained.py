@@ -9,8 +9,8 @@ __all__ = ['SHIPPED', 'PRETRAINED', 'ModelUnavailable', 'pretrained_path', 'pret
 from importlib.resources import files
 from pathlib import Path
 import keras
-import fer_nb.models
-from .config import FerNbError, MODELS, dtype_policy
+import fer_nb.models  # registers the custom layers the shipped file names
+from .config import FerNbError, dtype_policy
 
 # %% ../nbs/29_pretrained.ipynb #b6810c6d
 class ModelUnavailable(FerNbError):
@@ -38,9 +38,10 @@ def export_pretrained(model_file, # a trained run's `model.keras` (or weights fi
                      ) -> Path:
     "Write the float32, optimizer-free copy of a trained run of registry model `name` that the package ships."
     dest = Path(dest) if dest is not None else pretrained_path()
-    s = MODELS[name]
+    from fer_nb.config import Config
+    from fer_nb.course import build  # the registry's own builder call, as training made the run
     with dtype_policy('float32'):
-        m = getattr(fer_nb.models, s.builder)(**s.kwargs)
+        m = build(name, Config(mode='full'), weights=None)
         m.load_weights(model_file)
     dest.parent.mkdir(parents=True, exist_ok=True)
     m.save(dest)
