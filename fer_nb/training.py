@@ -65,15 +65,16 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
 def course_callbacks(out_dir, # the model's results folder
                      patience:int|None=3, # early-stopping patience; None: no early stopping and no plateau schedule
                      monitor:str='val_loss') -> list:
-    "The course's callbacks writing into `out_dir`, in the order they run: checkpoint, (early stopping, LR schedule),"
-    " timed CSV log, NaN stop, backup."
+    "The course's callbacks writing into `out_dir`, in the order they run: best checkpoint, last epoch's weights,"
+    " (early stopping, LR schedule), timed CSV log, NaN stop, backup."
     out, mode = Path(out_dir), 'max' if 'acc' in monitor else 'min'
     out.mkdir(parents=True, exist_ok=True)
     past = read_log(out).get(monitor, []) if (out/'backup').exists() else []
     best = (max if mode == 'max' else min)(past) if past else None
     wait = len(past) - 1 - int(np.argmax(past) if mode == 'max' else np.argmin(past)) if past else 0
     cbs = [keras.callbacks.ModelCheckpoint(str(out/'model.keras'), monitor=monitor, mode=mode, save_best_only=True,
-                                           initial_value_threshold=best)]
+                                           initial_value_threshold=best),
+           keras.callbacks.ModelCheckpoint(str(out/'last.weights.h5'), save_weights_only=True)]
     if patience is not None:
         cbs += [ResumableEarlyStopping(best, wait, monitor=monitor, mode=mode, min_delta=0, patience=patience,
                                        restore_best_weights=True),
