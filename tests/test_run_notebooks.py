@@ -50,10 +50,24 @@ def test_leftover_paths_and_library_warnings_fail(tmp_path):
 def test_a_rerun_keeps_no_old_output(tmp_path):
     "execnb leaves a cell's outputs alone when it prints nothing now: `run` clears them first."
     from execnb.nbio import write_nb, read_nb
-    tool = _tool()
+    tool, _ = _tool(), (tmp_path/'home').mkdir()  # IPython wants a home it can write to (conftest points HOME here)
     nb = _nb('fer_nb mode: FULL · data: fer2013\n', 'an output of an earlier version of the cell\n')
     nb.cells[0].source, nb.cells[1].source = "print('fer_nb mode: FULL · data: fer2013')", 'x = 1'
     write_nb(nb, tmp_path/'x.ipynb')
     tool.run(tmp_path/'x.ipynb', (), tool.reader_names(str(tmp_path/'fer2013.zip')))
     cells = read_nb(tmp_path/'x.ipynb').cells
     assert cells[1].outputs == [] and 'FULL' in ''.join(cells[0].outputs[0]['text'])
+
+def test_a_quiet_cell_keeps_what_it_printed(tmp_path):
+    "A cell ending in `;` (a plot's return value hidden) still stores its printed lines, as Jupyter shows them."
+    from execnb.nbio import write_nb, read_nb
+    tool, _ = _tool(), (tmp_path/'home').mkdir()  # IPython wants a home it can write to (conftest points HOME here)
+    nb = _nb('', '', '')
+    nb.cells[0].source = "print('fer_nb mode: FULL · data: fer2013')"
+    nb.cells[1].source = "print('T = 2.51'); 6*7;"
+    nb.cells[2].source = "6*7"
+    write_nb(nb, tmp_path/'x.ipynb')
+    tool.run(tmp_path/'x.ipynb', (), tool.reader_names(str(tmp_path/'fer2013.zip')))
+    quiet, loud = read_nb(tmp_path/'x.ipynb').cells[1:]
+    assert [(o['output_type'], ''.join(o.get('text', ''))) for o in quiet.outputs] == [('stream', 'T = 2.51\n')]
+    assert [o['output_type'] for o in loud.outputs] == ['execute_result'] and ''.join(loud.outputs[0]['data']['text/plain']) == '42'

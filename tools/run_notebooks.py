@@ -101,13 +101,21 @@ def clear(nb):
     for c in nb.cells:
         if c.cell_type == 'code': c.outputs, c.execution_count = [], None
 
+def _shell(path:Path):
+    "execnb's shell, except that a cell ending in `;` keeps what it printed: Jupyter hides only its value."
+    from execnb.shell import CaptureShell
+    class Shell(CaptureShell):
+        def _run(self, raw_cell, *args, **kwargs):  # execnb 0.1.18 drops the stdout of such a cell too
+            if raw_cell.rstrip().endswith(';'): raw_cell += '\npass'  # last statement not an expression: no value
+            return super()._run(raw_cell, *args, **kwargs)
+    return Shell(path, mpl_format='png')
+
 def run(path:Path, flags, names:dict) -> float:
     "Execute notebook `path` in place (outputs replaced, machine paths renamed); return the seconds it took."
     from execnb.nbio import read_nb
-    from execnb.shell import CaptureShell
     nb, t = read_nb(path), time.time()
     clear(nb)  # execnb keeps a cell's old outputs when it prints nothing now: start from none
-    sh = CaptureShell(path, mpl_format='png')
+    sh = _shell(path)
     sh.run_cell("import matplotlib; matplotlib.rcParams['figure.dpi'] = 80")
     cwd = os.getcwd(); os.chdir(path.parent)
     try: sh.run_all(nb, exc_stop=True, preproc=lambda c: _skip(c, flags))
