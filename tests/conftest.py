@@ -9,6 +9,7 @@ def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv('FER_NB_RESULTS', str(tmp_path/'results'))
     for k in ('KAGGLE_USERNAME', 'KAGGLE_KEY', 'KAGGLE_API_TOKEN'): monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv('KAGGLE_CONFIG_DIR', str(tmp_path/'no-kaggle'))
+    (tmp_path/'home').mkdir()  # a home that exists, as IPython and Chromium expect
     monkeypatch.setenv('HOME', str(tmp_path/'home'))
 
 def real_source():

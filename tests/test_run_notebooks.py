@@ -50,7 +50,7 @@ def test_leftover_paths_and_library_warnings_fail(tmp_path):
 def test_a_rerun_keeps_no_old_output(tmp_path):
     "execnb leaves a cell's outputs alone when it prints nothing now: `run` clears them first."
     from execnb.nbio import write_nb, read_nb
-    tool, _ = _tool(), (tmp_path/'home').mkdir()  # IPython wants a home it can write to (conftest points HOME here)
+    tool = _tool()
     nb = _nb('fer_nb mode: FULL · data: fer2013\n', 'an output of an earlier version of the cell\n')
     nb.cells[0].source, nb.cells[1].source = "print('fer_nb mode: FULL · data: fer2013')", 'x = 1'
     write_nb(nb, tmp_path/'x.ipynb')
@@ -61,7 +61,7 @@ def test_a_rerun_keeps_no_old_output(tmp_path):
 def test_a_quiet_cell_keeps_what_it_printed(tmp_path):
     "A cell ending in `;` (a plot's return value hidden) still stores its printed lines, as Jupyter shows them."
     from execnb.nbio import write_nb, read_nb
-    tool, _ = _tool(), (tmp_path/'home').mkdir()  # IPython wants a home it can write to (conftest points HOME here)
+    tool = _tool()
     nb = _nb('', '', '')
     nb.cells[0].source = "print('fer_nb mode: FULL · data: fer2013')"
     nb.cells[1].source = "print('T = 2.51'); 6*7;"
