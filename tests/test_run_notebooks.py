@@ -34,6 +34,20 @@ def test_machine_paths_become_reader_names(tmp_path, monkeypatch):
     tool.check_full(nb, 'x.ipynb')
     with pytest.raises(SystemExit, match='shows'): tool.check_clean(nb, 'x.ipynb', names)  # ... left as it was
 
+def test_temporary_folders_lose_their_random_names(tmp_path):
+    "A folder made by tempfile (random name) is shown as <temporary folder>; one left in an output fails."
+    import tempfile
+    tool, names = _tool(), _tool().reader_names(str(tmp_path/'fer2013.zip'))
+    with tempfile.TemporaryDirectory() as d:
+        nb = _nb(f"wrote {d}/out/clip_emotions.csv and {d}\n", html=f"<td>{d}/fake</td>")
+        with pytest.raises(SystemExit, match='shows'): tool.check_clean(nb, 'x.ipynb', names)
+        tool.scrub(nb, names)
+    texts = tool._texts(nb)
+    assert texts[0] == "wrote <temporary folder>/out/clip_emotions.csv and <temporary folder>\n", texts[0]
+    assert '<td><temporary folder>/fake</td>' in texts
+    tool.check_clean(nb, 'x.ipynb', names)
+    tool.check_clean(_nb(f"{tempfile.gettempdir()}/fer_nb_demo.txt\n"), 'x', names)  # a named file is not random
+
 def test_leftover_paths_and_library_warnings_fail(tmp_path):
     tool = _tool()
     names = tool.reader_names(str(tmp_path/'fer2013.zip'))

@@ -14,17 +14,20 @@ on the real data. This tool is the only way outputs get in. It runs on a CPU or 
 - Figures are stored as PNG at 80 dpi; progress bars are reduced to their last state. nbs/ must stay under 15 MB.
 - Stored outputs name folders as a reader knows them, not as this machine does: the data file by its name
   (fer2013.zip), the results folder as $FER_NB_RESULTS, the cache as ~/.cache/fer_nb, this checkout as `.`, the home
-  folder as `~`. An output that still shows one of those paths, or a library warning, fails the notebook.
+  folder as `~`, a temporary folder (tempfile's /tmp/tmpXXXXXXXX) as <temporary folder>. An output that still shows one of those paths, or a library warning, fails the notebook.
 - `--scrub` applies only that renaming (and its check) to notebooks already stored, without running them.
 """
-import argparse, json, os, re, sys, time
+import argparse, json, os, re, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = ('gpu', 'kaggle')
 LIMIT_MB = 15
-LEAKS = re.compile(r'\b[A-Z]\w*Warning: |site-packages/|(?<![\w.~$])/(?:root|home|Users|content)/')  # a warning as
-# Python prints it, a library's file path, or a path in someone's home folder (or Colab's /content)
+TEMP = re.compile(re.escape(tempfile.gettempdir().rstrip('/')) + r'/tmp\w{6,}(?![\w.-])')  # a folder from mkdtemp
+TEMP_NAME = '<temporary folder>'
+LEAKS = re.compile(r'\b[A-Z]\w*Warning: |site-packages/|(?<![\w.~$])/(?:root|home|Users|content)/|' + TEMP.pattern)
+# a warning as Python prints it, a library's file path, a path in someone's home folder (or Colab's /content), or a
+# temporary folder: its random name means nothing to a reader
 
 def _skip(cell, flags) -> bool:
     "Cells nbdev_test would skip: markdown, the export call, and cells whose test flag was not asked for."
@@ -60,7 +63,7 @@ def _rename(text, names:dict):
     "`text` (a string, or a list of lines as notebooks store it) with each path of `names` renamed."
     if isinstance(text, list): return [_rename(t, names) for t in text]
     for k, v in names.items(): text = re.sub(re.escape(k) + r'(?![\w.-])', lambda m: v, text)  # whole path parts
-    return text
+    return TEMP.sub(TEMP_NAME, text)
 
 def scrub(nb, names:dict):
     "Rename machine paths in every text output of `nb` in place (see `reader_names`)."
