@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 from .config import FerNbError
 from .data import CLASSES
 from .predict import load_model, find_faces, classify, face_entries, annotate, predict_files, COLORS, _font, _text
+from .predict import counted
 
 # %% ../nbs/31_video.ipynb #4882f547
 VIDEO_SUFFIXES = ('.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ogv',
@@ -328,10 +329,11 @@ def add_video_args(p):
 def _video_text(v:dict) -> str:
     "One video's result for people."
     if v['error']: return f"{v['path']}: error: {v['error']}"
-    faces = [f"  face {k}: {s['first']:.1f}-{s['last']:.1f} s, {s['frames']} frames, mostly {s['emotion']}"
+    faces = [f"  face {k}: {s['first']:.1f}-{s['last']:.1f} s, {counted(s['frames'], 'frame')}, mostly {s['emotion']}"
              for k, s in v['faces'].items()]
-    return '\n'.join([f"{v['path']}: {v['sampled']} frames analysed (every {v['every']}), {len(v['faces'])} faces",
-                      *faces, f"  timeline {v['csv']}\n  annotated {v['annotated']}\n  plot {v['plot']}"])
+    n = counted(len(v['faces']), 'face')
+    head = f"{v['path']}: {counted(v['sampled'], 'frame')} analysed (every {v['every']}), {n}"
+    return '\n'.join([head, *faces, f"  timeline {v['csv']}\n  annotated {v['annotated']}\n  plot {v['plot']}"])
 
 def _one(path, model, a, out) -> dict:
     "A video's entry, or its error."
