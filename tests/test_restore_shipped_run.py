@@ -1,0 +1,40 @@
+"tools/restore_shipped_run.py: the shipped model's run folder, rebuilt from the repository, is one `fit` accepts as finished."
+import importlib.util, json
+from pathlib import Path
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+def _tool():
+    spec = importlib.util.spec_from_file_location('restore_shipped_run', ROOT/'tools'/'restore_shipped_run.py')
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
+
+def test_the_restored_run_is_the_shipped_run(tmp_path):
+    from fer_nb.config import Config, MODELS, dtype_policy
+    from fer_nb.course import build
+    from fer_nb.pretrained import pretrained
+    from fer_nb.training import _finished
+    tool, rec = _tool(), json.loads((ROOT/'results'/'model5_compact.json').read_text())
+    out = tool.restore(tmp_path)
+    assert out == tmp_path/MODELS['model5_compact'].folder
+    run = json.loads((out/'run.json').read_text())
+    assert json.loads((out/'fit.json').read_text()) == {**run, 'epochs_run': rec['epochs_run']}
+    assert (run['precision'], run['n_train'], run['n_val'], run['seed']) == (rec['precision'], 25_839, 2_870, 42)
+    with dtype_policy('float32'):
+        m = build('model5_compact', Config(mode='full'), weights=None)
+        assert _finished(out, run, m)  # what `train` checks before it would train: these settings, a checkpoint
+        assert tool.run_settings('model5_compact', {**rec, 'precision': 'float32'}) != run  # the record decides
+        x = np.random.default_rng(0).integers(0, 256, (4, 48, 48, 1)).astype('uint8')
+        np.testing.assert_array_equal(m.predict(x, verbose=0), pretrained().predict(x, verbose=0))
+
+def test_it_never_writes_over_a_run_and_names_what_is_missing(tmp_path):
+    tool = _tool()
+    out = tool.restore(tmp_path)
+    before = (out/'fit.json').read_text()
+    with pytest.raises(SystemExit, match='exists'): tool.restore(tmp_path)
+    assert (out/'fit.json').read_text() == before
+    with pytest.raises(SystemExit, match='missing'): tool.restore(tmp_path/'other', weights=tmp_path/'none.keras')
+    assert not (tmp_path/'other').exists()

@@ -1,0 +1,67 @@
+"""Rebuild the run folder of the shipped model (Model 5 compact) in a results folder, from what this repository keeps.
+
+The run that trained the shipped model lived in a results folder outside the repository. When that folder is gone, the
+lesson that shows the run (nbs/08_model5.ipynb) can still reload it instead of training it again, because the
+repository keeps everything a finished run consists of:
+
+- its best checkpoint's weights, `fer_nb/weights/model5_compact.keras` (written by `export_pretrained`: the same
+  weights in float32, without the optimizer state a finished run no longer needs);
+- its per-epoch log, `results/model5_compact_training_log.csv`;
+- its settings: its record `results/model5_compact.json` (precision, backend, seed, data, split sizes) and the
+  registry's entry (`fer_nb.config.MODELS`: learning rate, epochs, batch size).
+
+The folder is written as `fer_nb.training.fit` leaves a finished run (`fit.json`, `run.json`, `model.keras`,
+`training_log.csv`), so `train('model5_compact', cfg)` reloads it, checks its settings against the ones it would train
+with (a mismatch is an error, not a retraining), and evaluates it again on this machine. The record of the new
+evaluation is the folder's `result.json`; this tool writes none. It never writes into an existing run folder.
+
+    python tools/restore_shipped_run.py --results ../runs/store
+"""
+import argparse, csv, json, shutil, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def run_settings(name:str, rec:dict) -> dict:
+    "The settings `fit` records for the run of registry model `name` that `rec` (its published record) describes."
+    from fer_nb.config import MODELS
+    from fer_nb.course import _extra_settings
+    s = MODELS[name]
+    if s.optimizer != 'sgd': raise SystemExit(f"{name}: only a run with a fixed SGD rate can be restored this way")
+    run = {'model': name, 'mode': rec['mode'], 'lr': s.lr, 'seed': rec['seed'], **_extra_settings(s),
+           'precision': rec['precision'], 'backend': rec['backend'], 'epochs': s.epochs, 'batch_size': s.batch_size,
+           'source': rec['data'], 'n_train': rec['n_train'], 'n_val': rec['n_val']}
+    if s.label_smoothing is not None: run['label_smoothing'] = s.label_smoothing
+    if s.mix: run['mix'] = s.mix
+    return run
+
+def restore(results, name:str='model5_compact', repo=ROOT, weights=None) -> Path:
+    "Write the finished run folder of `name` under `results` from `repo`'s record and log and the shipped `weights`."
+    from fer_nb.config import MODELS
+    from fer_nb.pretrained import pretrained_path
+    rec_f, log_f = Path(repo)/'results'/f'{name}.json', Path(repo)/'results'/f'{name}_training_log.csv'
+    weights = Path(weights) if weights is not None else pretrained_path()
+    for f in (rec_f, log_f, weights):
+        if not f.is_file(): raise SystemExit(f"cannot restore {name}: {f} is missing")
+    rec = json.loads(rec_f.read_text())
+    if not rec.get('result'): raise SystemExit(f"{rec_f} is not a full-mode result on FER-2013; nothing to restore")
+    with open(log_f, newline='') as f: epochs = len(list(csv.DictReader(f)))
+    if epochs != rec['epochs_run']:
+        raise SystemExit(f"{log_f} has {epochs} epochs, its record {rec_f} says {rec['epochs_run']}")
+    out = Path(results)/MODELS[name].folder
+    if out.exists(): raise SystemExit(f"{out} exists; restore into another results folder (nothing was changed)")
+    run = run_settings(name, rec)
+    out.mkdir(parents=True)
+    shutil.copyfile(weights, out/'model.keras')
+    shutil.copyfile(log_f, out/'training_log.csv')
+    (out/'run.json').write_text(json.dumps(run, indent=1))
+    (out/'fit.json').write_text(json.dumps({**run, 'epochs_run': epochs}))
+    return out
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--results', required=True, help='results folder (FER_NB_RESULTS) to restore the run into')
+    a = p.parse_args(argv)
+    print(f"restored {restore(a.results)}: reload it with train('model5_compact', cfg) in full mode on FER-2013")
+
+if __name__ == '__main__': main()
