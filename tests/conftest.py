@@ -1,4 +1,4 @@
-import os, subprocess, sys, time, types, pytest
+import importlib.util, os, subprocess, sys, time, types, pytest
 import numpy as np
 from pathlib import Path
 
@@ -11,6 +11,13 @@ def _isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv('KAGGLE_CONFIG_DIR', str(tmp_path/'no-kaggle'))
     (tmp_path/'home').mkdir()  # a home that exists, as IPython and Chromium expect
     monkeypatch.setenv('HOME', str(tmp_path/'home'))
+
+def load_tool(name:str):
+    "The script `tools/<name>.py` imported as a module (the tools are scripts, not a package)."
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1]/'tools'/f'{name}.py')
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
 
 def real_source():
     "The real FER-2013 named by FER2013_DIR or FER2013_ZIP, or None."

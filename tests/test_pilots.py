@@ -1,14 +1,11 @@
 "tools/pilots.py --publish: the last record of each pilot, in the tool's order, without times, naming pilots not run."
-import importlib.util, json
+import json
 from pathlib import Path
+from conftest import load_tool
 
 ROOT = Path(__file__).parent.parent
 
-def _tool():
-    spec = importlib.util.spec_from_file_location('pilots', ROOT/'tools'/'pilots.py')
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+def _tool(): return load_tool('pilots')
 
 def test_publish_keeps_the_last_record_of_each_pilot(tmp_path):
     m = _tool()

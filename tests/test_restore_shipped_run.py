@@ -1,16 +1,13 @@
 "tools/restore_shipped_run.py: the shipped model's run folder, rebuilt from the repository, is one `fit` accepts as finished."
-import importlib.util, json
+import json
 from pathlib import Path
 import numpy as np
 import pytest
+from conftest import load_tool
 
 ROOT = Path(__file__).parents[1]
 
-def _tool():
-    spec = importlib.util.spec_from_file_location('restore_shipped_run', ROOT/'tools'/'restore_shipped_run.py')
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+def _tool(): return load_tool('restore_shipped_run')
 
 def test_the_restored_run_is_the_shipped_run(tmp_path):
     from fer_nb.config import Config, MODELS, dtype_policy

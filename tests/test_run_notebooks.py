@@ -1,16 +1,12 @@
 "tools/run_notebooks.py: stored outputs name folders as a reader knows them and carry no library warnings."
-import importlib.util
 from pathlib import Path
 import pytest
 from execnb.nbio import dict2nb
+from conftest import load_tool
 
 ROOT = Path(__file__).parents[1]
 
-def _tool():
-    spec = importlib.util.spec_from_file_location('run_notebooks', ROOT/'tools'/'run_notebooks.py')
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+def _tool(): return load_tool('run_notebooks')
 
 def _nb(*texts, html=None):
     cells = [{'cell_type': 'code', 'source': '', 'metadata': {}, 'outputs': [
