@@ -1,9 +1,6 @@
 "tools/pilots.py --publish: the last record of each pilot, in the tool's order, without times, naming pilots not run."
 import json
-from pathlib import Path
 from conftest import load_tool
-
-ROOT = Path(__file__).parent.parent
 
 def _tool(): return load_tool('pilots')
 
