@@ -35,3 +35,15 @@ def test_it_never_writes_over_a_run_and_names_what_is_missing(tmp_path):
     assert (out/'fit.json').read_text() == before
     with pytest.raises(SystemExit, match='missing'): tool.restore(tmp_path/'other', weights=tmp_path/'none.keras')
     assert not (tmp_path/'other').exists()
+
+def test_the_tool_writes_the_settings_train_writes(tmp_path):
+    "The settings the tool derives from a record are the ones `train` recorded for that run (here 1 epoch, fake data)."
+    from fer_nb.config import get_config, MODELS
+    from fer_nb.course import train
+    from fer_nb.datasets import load_data
+    from fer_nb.testing import make_fake_fer
+    cfg = get_config('full', root=tmp_path/'runs', verbose=False)
+    res = train('model5_compact', cfg, load_data(cfg, make_fake_fer(tmp_path/'fake', n=10), verbose=False), epochs=1,
+                verbose=0)
+    recorded = json.loads((cfg.root/MODELS['model5_compact'].folder/'fit.json').read_text())
+    assert recorded == {**_tool().run_settings('model5_compact', res), 'epochs': 1, 'epochs_run': 1}
