@@ -98,8 +98,10 @@ def train_minutes(flops:tuple, epochs:int, gpu:str='T4', util:float=0.25,
 def _dur(m:float) -> str:
     "`m` minutes for people: tenths of a second under 10 s, then seconds, minutes, hours."
     s = m*60
-    return ("< 0.1 s" if s < 0.05 else f"{s:.1f} s" if s < 9.95 else f"{s:.0f} s" if m < 1 else f"{m:.0f} min" if m < 90
-            else f"{m/60:.1f} h")
+    if s < 0.05: return "< 0.1 s"
+    if s < 9.95: return f"{s:.1f} s"
+    if m < 1: return f"{s:.0f} s"
+    return f"{m:.0f} min" if m < 90 else f"{m/60:.1f} h"
 
 def minutes_table(runs:dict, utils=(0.4, 0.1)) -> pd.DataFrame:
     "Estimated time of each `{label: [(flops, epochs), ...]}` on each of `GPUS`, from `utils[0]` to `utils[1]` of peak."

@@ -16,8 +16,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 from .config import FerNbError
 from .data import CLASSES
-from .predict import load_model, find_faces, classify, face_entries, annotate, predict_files, COLORS, _font, _text
-from .predict import counted
+from .predict import (load_model, find_faces, classify, face_entries, annotate, predict_files, COLORS, _font,
+                            _text, counted)
 
 # %% ../nbs/31_video.ipynb #4882f547
 VIDEO_SUFFIXES = ('.mp4', '.m4v', '.mov', '.avi', '.mkv', '.webm', '.mpg', '.mpeg', '.wmv', '.flv', '.3gp', '.ogv',
