@@ -4,9 +4,11 @@
 
 # %% auto #0
 __all__ = ['PREPROCESS', 'APPS', 'freeze_all_but', 'n_params', 'GrayToRGB', 'BackbonePreprocess', 'input_stack',
-           'WeightsUnavailable', 'local_weights', 'backbone', 'transfer_model']
+           'WeightsUnavailable', 'local_weights', 'keras_cached', 'unreachable', 'weights_advice', 'backbone',
+           'transfer_model']
 
 # %% ../nbs/05_transfer.ipynb #2287d6b3
+import os, socket
 from pathlib import Path
 import numpy as np
 import keras
@@ -63,19 +65,35 @@ def local_weights(kind:str, weights_dir=None) -> Path|None:
     if not f.is_file(): raise WeightsUnavailable(f"FER_NB_WEIGHTS_DIR={weights_dir}: no {APPS[kind][1]} there")
     return f
 
+def keras_cached(kind:str) -> bool:
+    "Whether Keras' cache (`KERAS_HOME`, else ~/.keras, or /tmp/.keras where that is read-only) holds `kind`'s file."
+    homes = (os.environ.get('KERAS_HOME', '~/.keras'), '/tmp/.keras')
+    return any((Path(h).expanduser()/'models'/APPS[kind][1]).is_file() for h in homes)
+
+def unreachable(host:str='storage.googleapis.com', timeout:float=5.0) -> str|None:
+    "Why `host`, where Keras downloads ImageNet weights, cannot be reached; None if it can or a proxy will be asked."
+    if any(os.environ.get(v) for v in ('HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy')): return None
+    try: socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError as e: return f"{host} cannot be reached: {e}"
+    return None
+
 # %% ../nbs/05_transfer.ipynb #c3e1b8ec
+def weights_advice(kind:str, why:str) -> str:
+    "One line: `kind`'s ImageNet weights could not be loaded (`why`), and where to put the file."
+    return (f"{APPS[kind][0]} ImageNet weights could not be loaded ({why}); download {APPS[kind][1]} into a folder "
+            "named by FER_NB_WEIGHTS_DIR (or into ~/.keras/models)")
+
 def backbone(kind:str, size:int=224, weights:str|None='imagenet', weights_dir=None) -> keras.Model:
     "ImageNet backbone `kind` without its top, at `size`x`size`x3; `WeightsUnavailable` if its weights cannot be had."
     app = getattr(keras.applications, APPS[kind][0])
     if weights == 'imagenet' and (f := local_weights(kind, weights_dir)) is not None: weights = str(f)
+    if weights == 'imagenet' and not keras_cached(kind) and (why := unreachable()):
+        raise WeightsUnavailable(weights_advice(kind, why))  # before Keras announces a download that cannot happen
     try: return app(include_top=False, weights=weights, input_shape=(size, size, 3))
     except Exception as e:
         if weights is None: raise
         why = str(e).splitlines()[0] if str(e) else type(e).__name__
-        why = why if len(why) <= 220 else why[:217] + '...'
-        raise WeightsUnavailable(f"{APPS[kind][0]} ImageNet weights could not be loaded ({why}); download "
-                                 f"{APPS[kind][1]} into a folder named by FER_NB_WEIGHTS_DIR (or into ~/.keras/models)"
-                                 ) from None
+        raise WeightsUnavailable(weights_advice(kind, why if len(why) <= 220 else why[:217] + '...')) from None
 
 # %% ../nbs/05_transfer.ipynb #d472ac6e
 def transfer_model(kind:str, head:list, n_trainable:int, input_shape=(48, 48, 1), size:int=224,

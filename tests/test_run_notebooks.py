@@ -54,6 +54,10 @@ def test_leftover_paths_and_library_warnings_fail(tmp_path):
     with pytest.raises(SystemExit, match='UserWarning'):
         tool.check_clean(_nb(warn.replace('site-packages/', '')), 'x', names)
     with pytest.raises(SystemExit, match='site-packages'): tool.check_clean(_nb(warn), 'x', names)
+    with pytest.raises(SystemExit, match='INFO:tensorflow:'):
+        tool.check_clean(_nb("done\nINFO:tensorflow:Assets written to: <temporary folder>/assets\n"), 'x', names)
+    with pytest.raises(SystemExit, match='Downloading data from'):
+        tool.check_clean(_nb("Downloading data from https://storage.googleapis.com/x.h5\n"), 'x', names)
     tool.check_clean(_nb("WARNING: quick mode continues from RANDOM weights\n"), 'x', names)  # fer_nb's own words
     tool.check_clean(_nb("annotated copies in ~/photos and $FER_NB_RESULTS/x\n"), 'x', names)
 
@@ -81,3 +85,9 @@ def test_a_quiet_cell_keeps_what_it_printed(tmp_path):
     quiet, loud = read_nb(tmp_path/'x.ipynb').cells[1:]
     assert [(o['output_type'], ''.join(o.get('text', ''))) for o in quiet.outputs] == [('stream', 'T = 2.51\n')]
     assert [o['output_type'] for o in loud.outputs] == ['execute_result'] and ''.join(loud.outputs[0]['data']['text/plain']) == '42'
+
+def test_stored_notebooks_show_no_library_noise():
+    "Every notebook in nbs/ as committed passes the tool's check for warnings, loggers, download notices and paths."
+    from execnb.nbio import read_nb
+    tool = _tool()
+    for p in sorted((ROOT/'nbs').glob('*.ipynb')): tool.check_clean(read_nb(p), p.name, {})

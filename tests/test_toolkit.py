@@ -1,5 +1,5 @@
 "Training and evaluation toolkit: alignment, class weights, resume after interruption, artifacts, CLI train."
-import os, json, subprocess, sys
+import json, subprocess, sys
 import numpy as np, pandas as pd, pytest
 from pathlib import Path
 import keras
@@ -9,7 +9,7 @@ from fer_nb.faces import synthetic_data
 from fer_nb.training import compile_model, fit, class_weights, read_log
 from fer_nb.testing import StopAfter
 from fer_nb.evaluation import evaluate, check_alignment, AlignmentError
-from fer_nb.course import train, model_info
+from fer_nb.course import model_info
 from conftest import real_source, consistent
 
 @pytest.fixture(scope='module')
@@ -94,11 +94,14 @@ def test_model_parameter_counts():
     assert info['model5_compact']['total'] <= 3_000_000
 
 def test_full_mode_without_weights_is_a_clear_error(monkeypatch, tmp_path):
-    "No cached ImageNet file and no network: one line that says where to put the file."
+    "No cached ImageNet file and a download that fails after the server answered: one line, where to put the file."
     import keras.src.backend.config as kconfig
     import keras.src.applications.vgg16 as kvgg
+    import fer_nb.transfer as transfer
     from fer_nb.transfer import backbone, WeightsUnavailable
     monkeypatch.setattr(kconfig, '_KERAS_DIR', str(tmp_path/'empty-keras-home'))  # Keras read KERAS_HOME at import
+    monkeypatch.setenv('KERAS_HOME', str(tmp_path/'empty-keras-home'))
+    monkeypatch.setattr(transfer, 'unreachable', lambda *a, **k: None)  # the server answers; the download then fails
     def offline(*a, **k): raise OSError('URL fetch failure: no network in this test')
     monkeypatch.setattr(kvgg.file_utils, 'get_file', offline)
     with pytest.raises(WeightsUnavailable) as e: backbone('vgg16', 32)

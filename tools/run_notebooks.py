@@ -14,10 +14,11 @@ on the real data. This tool is the only way outputs get in. It runs on a CPU or 
 - Figures are stored as PNG at 80 dpi; progress bars are reduced to their last state. nbs/ must stay under 15 MB.
 - Stored outputs name folders as a reader knows them, not as this machine does: the data file by its name
   (fer2013.zip), the results folder as $FER_NB_RESULTS, the cache as ~/.cache/fer_nb, this checkout as `.`, the home
-  folder as `~`, a temporary folder (tempfile's /tmp/tmpXXXXXXXX) as <temporary folder>. An output that still shows one of those paths, or a library warning, fails the notebook.
+  folder as `~`, a temporary folder (tempfile's /tmp/tmpXXXXXXXX) as <temporary folder>. An output that still shows one of those paths,
+  a library warning, a line of TensorFlow's logger or a Keras download notice fails the notebook.
 - `--scrub` applies only that renaming (and its check) to notebooks already stored, without running them.
 """
-import argparse, json, os, re, sys, tempfile, time
+import argparse, json, os, re, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,9 +26,11 @@ FLAGS = ('gpu', 'kaggle')
 LIMIT_MB = 15
 TEMP = re.compile(re.escape(tempfile.gettempdir().rstrip('/')) + r'/tmp\w{6,}(?![\w.-])')  # a folder from mkdtemp
 TEMP_NAME = '<temporary folder>'
-LEAKS = re.compile(r'\b[A-Z]\w*Warning: |site-packages/|(?<![\w.~$])/(?:root|home|Users|content)/|' + TEMP.pattern)
-# a warning as Python prints it, a library's file path, a path in someone's home folder (or Colab's /content), or a
-# temporary folder: its random name means nothing to a reader
+LEAKS = re.compile(r'\b[A-Z]\w*Warning: |site-packages/|(?<![\w.~$])/(?:root|home|Users|content)/|'
+                   r'^(?:INFO|WARNING):tensorflow:|^Downloading data from |' + TEMP.pattern, re.M)
+# a warning as Python prints it, a library's file path, a path in someone's home folder (or Colab's /content), a line
+# of TensorFlow's Python logger, Keras announcing a download (fer_nb checks the server first), or a temporary folder:
+# its random name means nothing to a reader
 
 def _skip(cell, flags) -> bool:
     "Cells nbdev_test would skip: markdown, the export call, and cells whose test flag was not asked for."
@@ -155,10 +158,13 @@ def main(argv=None):
     p.add_argument('--flags', nargs='*', default=[], choices=FLAGS, help='also run cells with these test flags')
     p.add_argument('--scrub', action='store_true', help='only rename machine paths in stored outputs (no run)')
     a = p.parse_args(argv)
+    if a.publish and not a.results: p.error('--publish copies results out of --results: name that folder too')
     data = a.data or os.environ.get('FER2013_ZIP') or os.environ.get('FER2013_DIR')
     if not data or not Path(data).exists(): p.error('the real FER-2013 is needed: pass --data or set FER2013_ZIP')
     os.environ.update(FER_NB_MODE='full', MPLBACKEND='module://matplotlib_inline.backend_inline')
-    os.environ['FER2013_ZIP' if Path(data).is_file() else 'FER2013_DIR'] = str(Path(data).resolve())
+    var, other = ('FER2013_ZIP', 'FER2013_DIR') if Path(data).is_file() else ('FER2013_DIR', 'FER2013_ZIP')
+    os.environ[var] = str(Path(data).resolve())
+    os.environ.pop(other, None)  # the data the checks name is the data the notebooks load (FER2013_DIR wins otherwise)
     if a.results: os.environ['FER_NB_RESULTS'] = str(Path(a.results).resolve())
     names = reader_names(data, a.results)
     if a.scrub:
@@ -168,7 +174,7 @@ def main(argv=None):
             print(f"{path.name}: machine paths renamed")
         return
     for nb in a.notebooks: print(f"{nb.name}: {run(nb.resolve(), a.flags, names):.0f} s", flush=True)
-    if a.publish and a.results:
+    if a.publish:
         for f in publish_all(Path(a.results), a.publish): print(f"published {f}")
     mb = sum(f.stat().st_size for f in (ROOT/'nbs').glob('*.ipynb'))/2**20
     print(f"nbs/ holds {mb:.1f} MB of notebooks (limit {LIMIT_MB} MB)")
