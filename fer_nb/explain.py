@@ -116,8 +116,9 @@ def explain_faces(model, faces, y_true=None, classes=None, ncols:int=8, suptitle
     heat, c = gradcam(model, faces, classes)
     imgs = [v for f, h in zip(faces, heat) for v in (np.repeat(f[..., None], 3, -1), overlay(f, h))]
     titles = [t for i in range(len(faces)) for t in (CLASSES[y_true[i]] if y_true is not None else '', CLASSES[c[i]])]
+    judged = y_true is not None and classes is None  # a verdict only on the model's own predictions
     colors = [k for i in range(len(faces))
-              for k in ('black', 'green' if y_true is None or y_true[i] == c[i] else 'red')]
+              for k in ('black', ('green' if y_true[i] == c[i] else 'red') if judged else 'black')]
     return show_images(imgs, titles, ncols=ncols, colors=colors, size=1.4, suptitle=suptitle)
 
 # %% ../nbs/33_explain.ipynb #a13f20cd

@@ -2,7 +2,6 @@
 import contextlib, io, json
 from pathlib import Path
 import numpy as np, pytest
-from fer_nb.data import CLASSES
 from fer_nb.testing import sample_photos, tiny_model
 
 HOPPER = sample_photos()['grace_hopper']
@@ -30,7 +29,8 @@ def test_explain_writes_new_files_beside_the_annotated_copies(tmp_path, conv_mod
     before = first.read_bytes()
     rc, out, err = run('predict', photos, '--model', conv_model, '--out', tmp_path/'out', '--explain', '--json')
     (e,) = json.loads(out)['images']
-    assert rc == 0 and Path(e['explained']).name == 'me_emotions_gradcam_2.jpg'  # a new file, the first untouched
+    assert rc == 0 and Path(e['explained']).name == 'me_emotions_2_gradcam.jpg'  # new files, the first untouched
+    assert Path(e['annotated']).name == 'me_emotions_2.jpg'
     assert first.read_bytes() == before and (photos/'me.jpg').read_bytes() == src
 
 def test_explain_needs_out_and_a_convolution(tmp_path, conv_model):
