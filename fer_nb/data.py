@@ -9,7 +9,7 @@ __all__ = ['CLASSES', 'SPLITS', 'IMG_SIZE', 'ARCHIVE_SUFFIXES', 'KAGGLE_DATASET'
            'quarantine', 'train_val_split', 'subset', 'test_parts', 'image_hashes', 'Splits', 'prepare']
 
 # %% ../nbs/21_data.ipynb #92e09afe
-import os, io, json, time, shutil, hashlib, zipfile, tarfile, tempfile, zlib, lzma
+import os, io, sys, json, time, shutil, hashlib, zipfile, tarfile, tempfile, zlib, lzma
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -59,6 +59,10 @@ def _members(archive:Path, dest:Path) -> list:
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as z: names = [(i.filename, not i.is_dir()) for i in z.infolist()]
     else:
+        if not hasattr(tarfile, 'data_filter'):  # added in 3.12 and in the security releases 3.10.12 and 3.11.4
+            raise DatasetError(f"{archive}: extracting a tar archive safely needs Python 3.10.12, 3.11.4 or newer "
+                               f"(tarfile's 'data' filter; this is {sys.version.split()[0]}): "
+                               "update Python or use the .zip")
         with tarfile.open(archive) as t:
             bad = [m.name for m in t.getmembers() if not (m.isfile() or m.isdir())]
             if bad: raise DatasetError(f"{archive}: member {bad[0]!r} is a link or special file; "
@@ -98,9 +102,11 @@ ARCHIVE_SUFFIXES = ('.zip', '.tar', '.tar.gz', '.tgz', '.tar.xz', '.txz', '.tar.
 _DONE = '.fer_nb_extracted'
 
 def _archive_key(archive:Path) -> str:
-    "Short key that changes when the archive file changes."
-    st = archive.stat()
-    return hashlib.sha1(f'{archive.resolve()}|{st.st_size}|{st.st_mtime_ns}'.encode()).hexdigest()[:10]
+    "Short key of the archive's bytes: another copy of the same file, anywhere, gets the same key."
+    h = hashlib.sha1()
+    with open(archive, 'rb') as f:
+        while chunk := f.read(1 << 20): h.update(chunk)
+    return h.hexdigest()[:10]
 
 # %% ../nbs/21_data.ipynb #9af98918
 def extract(archive, # a .zip or .tar(.gz/.xz) holding FER-2013

@@ -1,10 +1,10 @@
 "Data layer on datasets built inside the tests, plus exact counts on the real FER-2013 when it is configured."
-import io, json, os, shutil, tarfile, zipfile
+import shutil, tarfile, zipfile
 import numpy as np, pytest
 from pathlib import Path
 from PIL import Image
 from fer_nb.data import (CLASSES, DatasetError, DatasetNotFound, find_dataset, extract, load_fer,
-                         train_val_split, quarantine, decode, check_layout)
+                         train_val_split, quarantine)
 from fer_nb.testing import make_fake_fer
 from conftest import real_source
 
@@ -139,3 +139,12 @@ def test_truncated_tar_xz_is_a_clear_error(tmp_path):
     cut = tmp_path/'cut.tar.xz'; cut.write_bytes(t.read_bytes()[:len(t.read_bytes())//2])
     with pytest.raises(DatasetError, match='not a readable zip or tar'): find_dataset(cut)
     assert not [p for p in (tmp_path/'cache'/'extracted').iterdir() if p.name.startswith('cut')]
+
+def test_tar_without_the_safe_filter_is_a_clear_error(tmp_path, monkeypatch):
+    "On a Python whose tarfile lacks the 'data' filter, a tar archive is refused with the versions that have it."
+    src = make_fake_fer(tmp_path/'fer')
+    with tarfile.open(tmp_path/'fer2013.tar', 'w') as t: t.add(src, arcname='fer2013')
+    monkeypatch.delattr(tarfile, 'data_filter')
+    with pytest.raises(DatasetError, match=r'fer2013\.tar: extracting a tar archive safely needs Python 3\.10\.12'):
+        extract(tmp_path/'fer2013.tar', tmp_path/'out')
+    assert not (tmp_path/'out').exists() or not any((tmp_path/'out').iterdir())
