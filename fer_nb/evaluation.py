@@ -208,8 +208,12 @@ def conclusion(m:dict, source:str, mode:str, name:str, epochs:int, secs:list) ->
     f1, secs = {c: m['report'][c]['f1-score'] for c in CLASSES}, [v for v in secs if v is not None]
     best, worst = max(f1, key=f1.get), min(f1, key=f1.get)
     n = int(np.sum(m['confusion_matrix']))
-    s = (f"{name}: test accuracy {pct_ci(m['test_accuracy'], n, 1)} (95% interval, {n:,} images), "
-         f"macro F1 {m['macro_f1']:.3f} after {epochs} epochs"
+    acc = f"test accuracy {pct_ci(m['test_accuracy'], n, 1)} (95% interval, {n:,} images)"
+    if m.get('tta') and m.get('plain_test_accuracy') is not None:  # plain first: models are compared plain to plain
+        acc = (f"test accuracy {pct_ci(m['plain_test_accuracy'], n, 1)} plain, {pct_ci(m['test_accuracy'], n, 1)} "
+               f"averaged over {len(tta_views(m['tta']))} views (95% intervals, {n:,} images; "
+               "the rest counts the views)")
+    s = (f"{name}: {acc}, macro F1 {m['macro_f1']:.3f} after {epochs} epochs"
          + (f" ({np.median(secs):.1f} s/epoch, median)" if len(secs) else '')
          + f"; best class {best} (F1 {f1[best]:.2f}), "
          f"worst {worst} (F1 {f1[worst]:.2f}).")
