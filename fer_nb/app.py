@@ -135,14 +135,17 @@ def _handler(model, name:str):
 
         def do_POST(self):
             if urlparse(self.path).path != '/predict': return self._json(404, {'error': 'POST images to /predict'})
-            n, limit = int(self.headers.get('Content-Length') or 0), self.server.max_upload
-            if n > limit:
+            size, limit = self.headers.get('Content-Length') or '0', self.server.max_upload
+            n = int(size) if size.isdigit() else -1  # digits only: no sign, no spaces
+            if n < 0 or n > limit:
                 self.close_connection = True
+                if n < 0: return self._json(400, {'error': f'Content-Length {size!r} is not a size in bytes'})
                 return self._json(413, {'error': f'{n:,} bytes: over {limit:,}'})
             data = self.rfile.read(n)
             try:
                 with lock: r = analyse_image(model, data)
             except BadImage as e: return self._json(400, {'error': e.reason})
+            except Exception as e: return self._json(500, {'error': f'{type(e).__name__}: {e}'})
             self.server.predictions += 1
             self._json(200, r)
     return Handler
