@@ -345,6 +345,8 @@ def video_command(a) -> tuple:
     "Run `fer-nb predict` on videos (and any photos with them); return the JSON payload and the text for people."
     out = Path(a.out or DEFAULT_OUT)
     if out.exists() and not out.is_dir(): raise FerNbError(f"--out {out} is a file, not a folder")
+    if getattr(a, 'explain', False):  # refused, not ignored: Grad-CAM copies are drawn on photos only
+        raise FerNbError("--explain draws heatmaps on photos, not videos: predict the videos without it")
     frame_step(25, a.every, a.fps)
     Smoother(a.smooth)  # settings checked before the model loads
     model, name = load_model(a.model)
