@@ -40,8 +40,8 @@ def show_images(images, titles=None, ncols:int=7, colors=None, size:float=1.6, s
 def count_table(data:FERData) -> pd.DataFrame:
     "Images per class and split, with each class's share of its split."
     df = pd.DataFrame(data.counts()).loc[list(CLASSES)]
-    for s in SPLITS: df[f'{s} %'] = (100*df[s]/df[s].sum()).round(1)
     df.loc['total'] = df.sum()
+    for s in SPLITS: df[f'{s} %'] = (100*df[s]/df.loc['total', s]).round(1)  # total: 100, not a sum of roundings
     return df
 
 # %% ../nbs/02_analysis.ipynb #3fc1649b
