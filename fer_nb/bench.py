@@ -6,7 +6,7 @@
 __all__ = ['jpeg_folder', 'reference_rate', 'fer_nb_rate', 'train_rate', 'precision_rates', 'bench']
 
 # %% ../nbs/26_bench.ipynb #20bdefbf
-import time, tempfile
+import time, tempfile, shutil
 from pathlib import Path
 import numpy as np
 import keras
@@ -109,6 +109,7 @@ def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32
         res.update({f'{key}reference_img_per_s': r, f'{key}fer_nb_img_per_s': f, f'{key}ratio': f/r})
         print(f"{'224x224 RGB, Model 3/4 aug' if not gray else '48x48 gray, Model 2 aug'}: "
               f"reference {r:,.0f} img/s · fer_nb {f:,.0f} img/s · ratio {f/r:.1f}")
+    if src == 'synthetic': shutil.rmtree(root, ignore_errors=True)  # the temporary JPEGs jpeg_folder wrote
     res['train_img_per_s'], res['train_input_size'] = {}, cfg.img_size
     for n in models if models is not None else MODELS:
         res['train_img_per_s'][n] = train_rate(compile_model(build(n, cfg, weights=None)), train_steps, train_batch,

@@ -116,15 +116,16 @@ def _add_commands(sub):
     t.add_argument('model', choices=list(MODELS))
     t.add_argument('--epochs', type=int, help="override the mode's epochs")
     c = sub.add_parser('course', help='train every model and write a comparison table')
-    c.add_argument('--models', nargs='*', choices=list(MODELS), help='models to train (default: all)')
+    c.add_argument('--models', nargs='+', choices=list(MODELS), help='models to train (default: all)')
     for p in (t, c): p.add_argument('--seed', type=int, default=42, help='seed of weights, splits and shuffling')
     b = sub.add_parser('bench', help='input-pipeline speed vs the reference course, and training speed per model')
     b.add_argument('--batches', type=int, default=8, help='batches of 64 timed per pipeline')
     b.add_argument('--models', nargs='*', choices=list(MODELS),
-                   help='models whose training speed to measure (default: all)')
+                   help='models whose training speed to measure (default: all; --models alone: none)')
     b.add_argument('--train-steps', type=int, default=3, help='training steps timed per model')
     b.add_argument('--precision-models', nargs='*', choices=list(MODELS),
-                   help='models whose float32 and bfloat16 training speeds to compare (default: custom_cnn)')
+                   help='models whose training speed to compare in float32 and in the precision picked here '
+                        '(bfloat16 or float16 where native, else float32 again; default: custom_cnn)')
     b.add_argument('--video-frames', type=int, default=60,
                    help='frames of a sample clip timed for video speed (0: skip)')
     b.add_argument('--repeats', type=int, default=1, help='timings per training and prediction rate (median counts)')
