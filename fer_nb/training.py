@@ -65,8 +65,7 @@ class StopOnNaN(keras.callbacks.TerminateOnNaN):
 def course_callbacks(out_dir, # the model's results folder
                      patience:int|None=3, # early-stopping patience; None: no early stopping and no plateau schedule
                      monitor:str='val_loss') -> list:
-    "The course's callbacks writing into `out_dir`, in the order they run: best checkpoint, last epoch's weights,"
-    " (early stopping, LR schedule), timed CSV log, NaN stop, backup."
+    "The course's callbacks into `out_dir`, in order: best, last, (early stop, LR plateau), CSV log, NaN stop, backup."
     out, mode = Path(out_dir), 'max' if 'acc' in monitor else 'min'
     out.mkdir(parents=True, exist_ok=True)
     past = read_log(out).get(monitor, []) if (out/'backup').exists() else []
@@ -114,7 +113,7 @@ def jit_augmentation(model) -> list:
 # %% ../nbs/23_training.ipynb #46933d4a
 def train_devices() -> list:
     "The devices to train on: the first `FER_NB_DEVICES` (a count), else every accelerator if several, else one device."
-    from fer_nb.config import devices, SettingError
+    from fer_nb.config import devices
     ds, want = devices(), os.environ.get('FER_NB_DEVICES', '').strip()
     if want:
         if not want.isdigit() or not 1 <= int(want) <= len(ds):
@@ -133,7 +132,6 @@ def _mirrored(devs:tuple):
 @contextmanager
 def data_parallel(devs:list):
     "Models built, compiled and fitted in this block train data-parallel on `devs` (one device: nothing changes)."
-    from fer_nb.config import SettingError
     be = keras.backend.backend()
     if len(devs) < 2: yield
     elif be == 'jax':

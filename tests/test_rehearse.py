@@ -1,5 +1,5 @@
 "tools/rehearse.py: one backend, one model, one epoch; every line says REHEARSAL and nothing counts as a result."
-import importlib.util, json, os
+import importlib.util, json
 from pathlib import Path
 import pytest
 from conftest import real_source

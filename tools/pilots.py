@@ -10,7 +10,7 @@ The test folder is never evaluated here, so the choice of recipe cannot leak it.
 Each pilot trains in `--out/<pilot>/` (an interrupted pilot resumes from its backup; a finished one is reloaded) and
 adds one JSON line to `--out/pilots.jsonl`. Pilots run one after another, never two at once.
 """
-import argparse, dataclasses, json, os, time
+import argparse, dataclasses, json, time
 from pathlib import Path
 
 # name: (what changes, registry fields, builder arguments)
@@ -41,7 +41,7 @@ def run_pilot(name:str, cfg, data, epochs:int) -> dict:
     from fer_nb.config import MODELS
     from fer_nb.data import prepare
     from fer_nb.course import build, optimizer_for, hardware
-    from fer_nb.training import compile_model, fit, read_log
+    from fer_nb.training import compile_model, fit
     from fer_nb.evaluation import predict_probs
     from fer_nb.config import set_seed
     set_seed(cfg.seed)  # every pilot starts from the same seed, whichever ran before it

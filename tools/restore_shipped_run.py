@@ -17,7 +17,7 @@ evaluation is the folder's `result.json`; this tool writes none. It never writes
 
     python tools/restore_shipped_run.py --results ../runs/store
 """
-import argparse, csv, json, shutil, sys
+import argparse, csv, json, shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
