@@ -28,9 +28,10 @@ def pct_ci(p:float, n:int, digits:int=2) -> str:
     return f"{100*p:.{digits}f}% ± {100*ci95(p, n):.{digits}f}"
 
 # %% ../nbs/24_evaluation.ipynb #ff4c41d1
-def compare(p_a:float, p_b:float, n:int) -> str:
-    "'beats', 'trails' or 'matches': accuracy `p_a` against `p_b` on `n` images, by whether 95% intervals overlap."
-    lo_a, hi_a, lo_b, hi_b = p_a - ci95(p_a, n), p_a + ci95(p_a, n), p_b - ci95(p_b, n), p_b + ci95(p_b, n)
+def compare(p_a:float, p_b:float, n:int, n_b:int|None=None) -> str:
+    "'beats', 'trails' or 'matches': accuracy `p_a` on `n` images against `p_b` on `n_b` (default `n`), 95% intervals."
+    n_b = n if n_b is None else n_b
+    lo_a, hi_a, lo_b, hi_b = p_a - ci95(p_a, n), p_a + ci95(p_a, n), p_b - ci95(p_b, n_b), p_b + ci95(p_b, n_b)
     return 'beats' if lo_a > hi_b else 'trails' if hi_a < lo_b else 'matches'
 
 # %% ../nbs/24_evaluation.ipynb #ee4c8f54
