@@ -159,7 +159,7 @@ def calibrate_shipped(source=None, # FER-2013 folder or archive (default: FER201
     from fer_nb.data import prepare
     from fer_nb.datasets import load_data
     from fer_nb.pretrained import pretrained, pretrained_path, SHIPPED
-    cfg = Config(mode='full', train_per_class=None, test_per_class=None, seed=42)
+    cfg = Config.for_mode('full', seed=42)
     data = load_data(cfg, source)
     if data.source != 'fer2013' or (len(data.y_train), len(data.y_test)) != (28_709, 7_178):
         raise FerNbError(f"the shipped model's record needs the whole real FER-2013 (28,709 train and 7,178 test "

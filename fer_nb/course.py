@@ -47,7 +47,7 @@ def build(name:str, cfg:Config, weights='imagenet'):
 @functools.cache
 def model_info(name:str) -> dict:
     "Total and trainable parameters and input shape of model `name` at its full-mode size (built offline)."
-    m = build(name, Config(mode='full', img_size=224), weights=None)
+    m = build(name, Config.for_mode('full'), weights=None)
     return {'total': m.count_params(), 'trainable': n_params(m.trainable_weights),
             'input_shape': list(m.input_shape[1:])}
 

@@ -41,7 +41,7 @@ def export_pretrained(model_file, # a trained run's `model.keras` (or weights fi
     from fer_nb.config import Config
     from fer_nb.course import build  # the registry's own builder call, as training made the run
     with dtype_policy('float32'):
-        m = build(name, Config(mode='full'), weights=None)
+        m = build(name, Config.for_mode('full'), weights=None)
         m.load_weights(model_file)
     dest.parent.mkdir(parents=True, exist_ok=True)
     m.save(dest)

@@ -1,14 +1,12 @@
 "tools/rehearse.py: one backend, one model, one epoch; every line says REHEARSAL and nothing counts as a result."
-import importlib.util, json
+import json
 from pathlib import Path
 import pytest
-from conftest import real_source
+from conftest import real_source, load_tool
 
 ROOT = Path(__file__).parents[1]
 
-def _tool():
-    spec = importlib.util.spec_from_file_location('rehearse', ROOT/'tools'/'rehearse.py')
-    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); return m
+def _tool(): return load_tool('rehearse')
 
 def test_rehearsal_tensorflow(tmp_path, capsys, monkeypatch, real_cache):
     if real_source(): monkeypatch.setenv('FER_NB_CACHE', str(real_cache))  # FER-2013 decoded once, shared
@@ -28,8 +26,7 @@ def test_rehearsal_refuses_results_and_existing_folders(tmp_path):
     with pytest.raises(SystemExit, match='results folder'): tool.check_out(ROOT/'results'/'new')
 
 def test_run_notebooks_refuses_rehearsal():
-    spec = importlib.util.spec_from_file_location('run_notebooks', ROOT/'tools'/'run_notebooks.py')
-    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+    m = load_tool('run_notebooks')
     from execnb.nbio import dict2nb
     out = lambda t: {'cell_type': 'code', 'source': '', 'metadata': {}, 'outputs': [
         {'output_type': 'stream', 'name': 'stdout', 'text': t}]}

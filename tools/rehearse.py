@@ -17,7 +17,7 @@ output says so. Every line printed says REHEARSAL, every record has mode 'rehear
 `fer_nb.config.is_result`), and everything is written into a NEW folder (`--out`, default a fresh temporary one),
 never into a results folder. tools/run_notebooks.py refuses any notebook output mentioning REHEARSAL.
 """
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, dataclasses, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,10 +50,12 @@ def worker(a):
     from fer_nb.course import train, comparison
     if a.cpu_devices > 1 and not has_accelerator(): os.environ['FER_NB_DEVICES'] = str(a.cpu_devices)
     precision = choose_precision(override=os.environ.get('FER_NB_PRECISION'))
-    cfg = Config(mode='rehearsal', why='tools/rehearse.py', root=Path(a.out)/backend, img_size=a.size,
-                 train_per_class=a.per_class, test_per_class=a.per_class, max_epochs=a.epochs, batch_size=None,
-                 min_lr=None, warmup_epochs=None, bn_momentum=None, augment_strength=1.0, precision=precision,
-                 data=a.data or (data_source() or (None, None))[1])
+    # the course's settings (full mode's), on a few images per class for a few epochs: not a result
+    cfg = dataclasses.replace(Config.for_mode('full', root=Path(a.out)/backend, img_size=a.size,
+                                              train_per_class=a.per_class, test_per_class=a.per_class,
+                                              max_epochs=a.epochs, precision=precision,
+                                              data=a.data or (data_source() or (None, None))[1]),
+                              mode='rehearsal', why='tools/rehearse.py')
     set_seed(cfg.seed); keras.config.set_dtype_policy(precision)
     _say(f"{backend}: {backend_report()} · precision {precision} · results in {cfg.root} (not a results folder)")
     data = load_data(cfg, verbose=False)
