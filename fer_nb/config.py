@@ -285,6 +285,6 @@ def is_result(mode:str, source:str) -> bool:
 def result_label(mode:str, source:str) -> str:
     "'' for a real result, else a warning that names the mode and the data."
     if is_result(mode, source): return ''
-    what = ('synthetic faces' if source == 'synthetic'
-            else f'{source} data' if source != 'fer2013' else 'a FER-2013 subset')
+    what = {'synthetic': 'synthetic faces', 'fer2013': 'a FER-2013 subset',
+            'folder': 'a folder that is not the whole FER-2013'}.get(source, f'{source} data')
     return f"{mode.upper()} MODE on {what}: these numbers show the code runs; they are not results"

@@ -1,5 +1,6 @@
 "tools/run_notebooks.py: stored outputs name folders as a reader knows them and carry no library warnings."
 from pathlib import Path
+import numpy as np
 import pytest
 from execnb.nbio import dict2nb
 from conftest import load_tool
@@ -91,3 +92,11 @@ def test_stored_notebooks_show_no_library_noise():
     from execnb.nbio import read_nb
     tool = _tool()
     for p in sorted((ROOT/'nbs').glob('*.ipynb')): tool.check_clean(read_nb(p), p.name, {})
+
+def test_a_folder_that_is_not_the_whole_fer2013_is_refused(tmp_path):
+    "A full-mode run on a FER-2013-shaped subset (its data line says so) is not stored as evidence."
+    from fer_nb.data import FERData
+    empty = np.zeros((0, 48, 48), np.uint8)
+    line = FERData(empty, np.zeros(0, int), np.array([]), empty, np.zeros(0, int), np.array([]), source='folder').describe()
+    nb = _nb("fer_nb mode: FULL (set explicitly) · data: fer2013_small.zip · results in $FER_NB_RESULTS\n", line + '\n')
+    with pytest.raises(SystemExit, match='not the whole FER-2013'): _tool().check_full(nb, 'x.ipynb')

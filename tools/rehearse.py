@@ -59,7 +59,7 @@ def worker(a):
     set_seed(cfg.seed); keras.config.set_dtype_policy(precision)
     _say(f"{backend}: {backend_report()} · precision {precision} · results in {cfg.root} (not a results folder)")
     data = load_data(cfg, verbose=False)
-    if data.source != 'fer2013': _say(f"{backend}: FER-2013 not found (set FER2013_ZIP): SYNTHETIC faces instead")
+    if data.source == 'synthetic': _say(f"{backend}: FER-2013 not found (set FER2013_ZIP): SYNTHETIC faces instead")
     _say(f"{backend}: {a.per_class} images per class, {a.epochs} epoch(s), {result_label('rehearsal', data.source)}")
     results, t0 = [], time.time()
     for n in a.models or list(MODELS):

@@ -9,7 +9,8 @@ on the real data. This tool is the only way outputs get in. It runs on a CPU or 
 - `--data` (or FER2013_ZIP / FER2013_DIR) must name the real FER-2013; the tool refuses to store anything else.
 - `--results` is FER_NB_RESULTS: a model trained there before (e.g. by `fer-nb train`) is reloaded, not retrained.
 - After each notebook it checks that the first printed line says FULL and names the FER-2013 source, and that no
-  output mentions QUICK MODE, synthetic data or a REHEARSAL; otherwise the notebook is left unchanged and the tool fails.
+  output mentions QUICK MODE, synthetic data, a folder that is not the whole FER-2013 or a REHEARSAL; otherwise the
+  notebook is left unchanged and the tool fails.
 - `--publish DIR` copies every real result found in the results folder (`*/result.json`) into DIR/<model>.json.
 - Figures are stored as PNG at 80 dpi; progress bars are reduced to their last state. nbs/ must stay under 15 MB.
 - Stored outputs name folders as a reader knows them, not as this machine does: the data file by its name
@@ -98,9 +99,11 @@ def check_full(nb, name:str):
     first = texts[0].strip().splitlines()[0]
     if 'FULL' not in first or 'fer2013' not in first.lower():
         raise SystemExit(f"{name}: first printed line does not say FULL and fer2013: {first!r}")
-    bad = [t for t in texts if 'QUICK' in t or 'SYNTHETIC' in t or 'REHEARSAL' in t]  # quick mode, synthetic data,
-    if bad:                                                                                # or tools/rehearse.py
-        raise SystemExit(f"{name}: outputs mention quick mode, synthetic data or a REHEARSAL: {bad[0][:200]!r}")
+    # quick mode, synthetic data, a folder that is not the whole FER-2013 (`FERData.describe`), or tools/rehearse.py
+    bad = [t for t in texts if any(w in t for w in ('QUICK', 'SYNTHETIC', 'REHEARSAL', 'not the whole'))]
+    if bad:
+        raise SystemExit(f"{name}: outputs mention quick mode, synthetic data, data that is not the whole FER-2013 "
+                         f"or a REHEARSAL: {bad[0][:200]!r}")
 
 def clear(nb):
     "Remove every code cell's outputs from `nb`, in place."
