@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import keras
 from keras import layers
-from .config import FerNbError
+from .config import FerNbError, MODELS, devices, dtype_policy, choose_precision
 from .data import CLASSES, SPLITS, DatasetNotFound, find_dataset
 from .faces import synthetic_faces
 from .augment import cnn_augmentation
@@ -83,7 +83,6 @@ def precision_rates(builder, steps:int=3, batch_size:int=64,
                     repeats:int=1 # timings per policy (their median counts)
                    ) -> dict:
     "Training images/s of `builder()` under float32 and under `policy`, built and timed in this run; their `ratio`."
-    from fer_nb.config import dtype_policy, choose_precision
     from fer_nb.training import compile_model
     policy = policy or choose_precision()
     rates = {}
@@ -96,20 +95,20 @@ def precision_rates(builder, steps:int=3, batch_size:int=64,
 def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32, precision_models=None,
           video_frames:int=60, predict_faces:int=4096, repeats:int=1) -> dict:
     "Pipeline rates and ratios, training images/s per model (median of `repeats`), faces/s, video frames/s; print them."
-    from fer_nb.config import devices
-    from fer_nb.config import MODELS
     from fer_nb.course import build
     from fer_nb.datasets import load_data
     from fer_nb.training import compile_model
     root, src = jpeg_folder()
     x = load_data(cfg, verbose=False).x_train[:batches*64, ..., None]
     res = {'device': ', '.join(devices()), 'backend': keras.backend.backend(), 'jpeg_source': src}
-    for key, size, gray in [('', 224, False), ('gray48_', 48, True)]:
-        r, f = reference_rate(root, size, gray, batches), fer_nb_rate(x, size, gray, batches)
-        res.update({f'{key}reference_img_per_s': r, f'{key}fer_nb_img_per_s': f, f'{key}ratio': f/r})
-        print(f"{'224x224 RGB, Model 3/4 aug' if not gray else '48x48 gray, Model 2 aug'}: "
-              f"reference {r:,.0f} img/s · fer_nb {f:,.0f} img/s · ratio {f/r:.1f}")
-    if src == 'synthetic': shutil.rmtree(root, ignore_errors=True)  # the temporary JPEGs jpeg_folder wrote
+    try:
+        for key, size, gray in [('', 224, False), ('gray48_', 48, True)]:
+            r, f = reference_rate(root, size, gray, batches), fer_nb_rate(x, size, gray, batches)
+            res.update({f'{key}reference_img_per_s': r, f'{key}fer_nb_img_per_s': f, f'{key}ratio': f/r})
+            print(f"{'224x224 RGB, Model 3/4 aug' if not gray else '48x48 gray, Model 2 aug'}: "
+                  f"reference {r:,.0f} img/s · fer_nb {f:,.0f} img/s · ratio {f/r:.1f}")
+    finally:  # the temporary JPEGs jpeg_folder wrote go, also when a measurement fails
+        if src == 'synthetic': shutil.rmtree(root, ignore_errors=True)
     res['train_img_per_s'], res['train_input_size'] = {}, cfg.img_size
     for n in models if models is not None else MODELS:
         res['train_img_per_s'][n] = train_rate(compile_model(build(n, cfg, weights=None)), train_steps, train_batch,

@@ -345,15 +345,16 @@ def load_fer(root, # dataset folder holding train/ and test/
 # %% ../nbs/21_data.ipynb #c697d76b
 def quarantine(problems:list, root, dest) -> list:
     "Move the files in `problems` from under `root` into `dest`; return the new paths."
-    root, dest, moved = Path(root).resolve(), Path(dest), []
-    for p in problems:
-        src = Path(p['path']).resolve()
-        to = dest/src.relative_to(root)
-        if to.exists(): raise FileExistsError(f"{to} already exists; not overwriting it")
+    root, dest = Path(root).resolve(), Path(dest)
+    moves = [(src, dest/src.relative_to(root)) for src in (Path(p['path']).resolve() for p in problems)]
+    taken = [str(to) for _, to in moves if to.exists()]
+    if taken:  # checked before anything moves: all the files move, or none
+        raise DatasetError(f"not moving anything: {len(taken)} file(s) already in {dest} (e.g. {taken[0]}); "
+                           "choose another folder")
+    for src, to in moves:
         to.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(src, to)
-        moved.append(to)
-    return moved
+    return [to for _, to in moves]
 
 # %% ../nbs/21_data.ipynb #65abddd3
 def train_val_split(x, y, val_frac:float=0.2, seed:int=42):

@@ -34,15 +34,23 @@ def pretrained() -> keras.Model:
 # %% ../nbs/29_pretrained.ipynb #e995d7d4
 def export_pretrained(model_file, # a trained run's `model.keras` (or weights file) of registry model `name`
                       dest=None, # where to write (default: the package's `pretrained_path()`)
-                      name:str=SHIPPED # the registry entry (`config.MODELS`) that built the run
+                      name:str=SHIPPED, # the registry entry (`config.MODELS`) that built the run
+                      overwrite:bool=False # replace a file already at `dest`
                      ) -> Path:
     "Write the float32, optimizer-free copy of a trained run of registry model `name` that the package ships."
+    import os
     dest = Path(dest) if dest is not None else pretrained_path()
+    if dest.exists() and not overwrite:
+        raise FerNbError(f"{dest} exists: pass overwrite=True to replace it (its calibration record, if any, "
+                         f"then no longer matches: `python tools/calibrate_shipped.py` remakes it)")
     from fer_nb.config import Config
     from fer_nb.course import build  # the registry's own builder call, as training made the run
+    from fer_nb.training import load_best  # the weights only: a run's optimizer state is not shipped
     with dtype_policy('float32'):
         m = build(name, Config.for_mode('full'), weights=None)
-        m.load_weights(model_file)
+        load_best(m, model_file)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    m.save(dest)
+    part = dest.with_name(f'.{dest.stem}.{os.getpid()}.part.keras')
+    m.save(part)
+    os.replace(part, dest)  # all or nothing: an interrupted export leaves the old file whole
     return dest
