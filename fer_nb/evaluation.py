@@ -236,14 +236,15 @@ def conclusion(m:dict, source:str, mode:str, name:str, epochs:int, secs:list) ->
     if m.get('tta') and m.get('plain_test_accuracy') is not None:  # plain first: models are compared plain to plain
         acc = (f"test accuracy {pct_ci(m['plain_test_accuracy'], n, 1)} plain, {pct_ci(m['test_accuracy'], n, 1)} "
                f"averaged over {len(tta_views(m['tta']))} views (95% intervals, {n:,} images; "
-               "the rest counts the views)")
+               "F1 and the deduplicated accuracy below count the views too)")
     s = (f"{name}: {acc}, macro F1 {m['macro_f1']:.3f} after {epochs} epochs"
          + (f" ({np.median(secs):.1f} s/epoch, median)" if len(secs) else '')
          + f"; best class {best} (F1 {f1[best]:.2f}), "
          f"worst {worst} (F1 {f1[worst]:.2f}).")
     if m.get('dedup_test_accuracy') is not None:
         s += (f" On the {m['dedup_test_images']:,} test images with no copy in the training folder: "
-              f"{m['dedup_test_accuracy']:.1%}.")
+              f"{pct_ci(m['dedup_test_accuracy'], m['dedup_test_images'], 1)}.")
     label = result_label(mode, source)
     return s + (f" {label}." if label
-                else " The gap between accuracy and macro F1 measures how much the small classes lag behind.")
+                else f" Accuracy counts every face alike; macro F1 weighs the seven classes alike, so its gap to the "
+                     f"accuracy shows how far the small classes (F1 of {worst} {f1[worst]:.2f}) lag behind.")
