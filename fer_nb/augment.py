@@ -22,11 +22,13 @@ def cnn_augmentation(rotation:float=40, shift:float=0.2, shear:float=0.2, zoom:f
                      seed:int|None=None, strength:float=1.0) -> keras.Sequential:
     "Model 2's augmentation: rotation (degrees), shifts, shear, zoom (all scaled by `strength`), horizontal flip."
     rotation, shift, shear, zoom = (v*strength for v in (rotation, shift, shear, zoom))
-    return keras.Sequential([layers.RandomRotation(rotation/360, fill_mode='nearest', seed=seed),
+    return keras.Sequential([
+        layers.RandomRotation(rotation/360, fill_mode='nearest', seed=seed),
         layers.RandomTranslation(shift, shift, fill_mode='nearest', seed=seed),
         *([RandomShear(x_factor=shear, fill_mode='nearest', seed=seed)] if shear else []),
-        layers.RandomZoom(zoom, fill_mode='nearest', seed=seed), layers.RandomFlip('horizontal', seed=seed)],
-        name='augmentation')
+        layers.RandomZoom(zoom, fill_mode='nearest', seed=seed),
+        layers.RandomFlip('horizontal', seed=seed),
+    ], name='augmentation')
 
 # %% ../nbs/06_vgg16.ipynb #ac60770a
 def transfer_augmentation(seed:int|None=None) -> keras.Sequential:
@@ -58,7 +60,9 @@ class RandomErasing(layers.Layer):
 # %% ../nbs/08_model5.ipynb #b1e085ee
 def model5_augmentation(crop:int=40, shift:int=4, rotation:float=10, seed:int|None=None) -> keras.Sequential:
     "Model 5's input: in training flip, rotation, shift and a `crop`x`crop` centre crop; at test the centre crop only."
-    return keras.Sequential([layers.RandomFlip('horizontal', seed=seed),
-                             layers.RandomRotation(rotation/360, fill_mode='nearest', seed=seed),
-                             layers.RandomTranslation(shift/48, shift/48, fill_mode='nearest', seed=seed),
-                             layers.CenterCrop(crop, crop)], name='model5_augmentation')
+    return keras.Sequential([
+        layers.RandomFlip('horizontal', seed=seed),
+        layers.RandomRotation(rotation/360, fill_mode='nearest', seed=seed),
+        layers.RandomTranslation(shift/48, shift/48, fill_mode='nearest', seed=seed),
+        layers.CenterCrop(crop, crop),
+    ], name='model5_augmentation')

@@ -74,9 +74,14 @@ from .augment import transfer_augmentation
 def vgg16_model(input_shape=(48, 48, 1), size:int=224, weights='imagenet', weights_dir=None, n_classes:int=7,
                 seed=None) -> keras.Model:
     "Model 3: VGG16 (last 4 layers trainable) with the course's dense head; 40,934,215 parameters at 224."
-    he = lambda n: layers.Dense(n, activation='relu', kernel_initializer='he_normal')
-    head = [layers.Flatten(), he(1024), layers.Dropout(0.5), he(512), layers.Dropout(0.5),
-            layers.Dense(n_classes, activation='softmax', dtype='float32')]
+    head = [
+        layers.Flatten(),
+        layers.Dense(1024, activation='relu', kernel_initializer='he_normal'),
+        layers.Dropout(0.5),
+        layers.Dense(512, activation='relu', kernel_initializer='he_normal'),
+        layers.Dropout(0.5),
+        layers.Dense(n_classes, activation='softmax', dtype='float32'),
+    ]
     return transfer_model('vgg16', head, 4, input_shape, size, weights, weights_dir, transfer_augmentation(seed),
                           name='vgg16')
 
@@ -84,9 +89,15 @@ def vgg16_model(input_shape=(48, 48, 1), size:int=224, weights='imagenet', weigh
 def resnet50v2_model(input_shape=(48, 48, 1), size:int=224, weights='imagenet', weights_dir=None, n_classes:int=7,
                 seed=None) -> keras.Model:
     "Model 4: ResNet50V2 (last 50 layers trainable) with the course's head; 29,996,295 parameters at 224."
-    head = [layers.Dropout(0.25), layers.BatchNormalization(), layers.Flatten(), layers.Dense(64, activation='relu'),
-            layers.BatchNormalization(), layers.Dropout(0.5),
-            layers.Dense(n_classes, activation='softmax', dtype='float32')]
+    head = [
+        layers.Dropout(0.25),
+        layers.BatchNormalization(),
+        layers.Flatten(),
+        layers.Dense(64, activation='relu'),
+        layers.BatchNormalization(),
+        layers.Dropout(0.5),
+        layers.Dense(n_classes, activation='softmax', dtype='float32'),
+    ]
     return transfer_model('resnet50v2', head, 50, input_shape, size, weights, weights_dir, transfer_augmentation(seed),
                           name='resnet50v2')
 

@@ -48,8 +48,12 @@ class BackbonePreprocess(layers.Layer):
 # %% ../nbs/05_transfer.ipynb #fc7ec89c
 def input_stack(kind:str, size:int=224, augmentation=None) -> list:
     "Layers turning 48x48 gray `uint8` faces into backbone `kind`'s input: [augmentation], resize, RGB, preprocess."
-    return [*([augmentation] if augmentation is not None else []), layers.Resizing(size, size, name='resize'),
-            GrayToRGB(name='gray_to_rgb'), BackbonePreprocess(kind, name=f'{kind}_preprocess')]
+    return [
+        *([augmentation] if augmentation is not None else []),
+        layers.Resizing(size, size, name='resize'),
+        GrayToRGB(name='gray_to_rgb'),
+        BackbonePreprocess(kind, name=f'{kind}_preprocess'),
+    ]
 
 # %% ../nbs/05_transfer.ipynb #40d11955
 APPS = {'vgg16': ('VGG16', 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'),
