@@ -7,7 +7,8 @@ from fer_nb.evaluation import pct_ci, tta_views
 
 ROOT = Path(__file__).parents[1]
 PILOTS = ROOT/'results'/'model5_pilots.json'  # short pilot runs, judged on the validation split (tools/pilots.py)
-FILES = sorted(f for f in (ROOT/'results').glob('*.json') if f != PILOTS)  # every other file must be a model's run
+SEEDS = sorted((ROOT/'results').glob('*_seeds.json'))  # repeat runs of one model with other seeds (tools/repeat_runs.py)
+FILES = sorted(f for f in (ROOT/'results').glob('*.json') if f != PILOTS and f not in SEEDS)  # each: a model's run
 KEYS = {'model', 'mode', 'data', 'test_accuracy', 'public_test_accuracy', 'private_test_accuracy', 'dedup_test_accuracy',
         'dedup_test_images', 'macro_f1', 'confusion_matrix', 'epochs_run', 'seconds_per_epoch', 'hardware', 'precision',
         'backend', 'keras_version', 'date'}
@@ -51,3 +52,34 @@ def test_pilots_never_saw_the_test_folder():
         assert not [k for k in r if 'test' in k], r
         assert r['n_val'] == 2870 and all(0 < r[k] < 1 for k in ('val_plain', 'val_flip', 'val_18_views')), r
         assert r['precision'] and r['seed'] == 42 and r['epochs'] == doc['pilots'][0]['epochs'], r
+
+@pytest.mark.parametrize('f', SEEDS, ids=[f.stem for f in SEEDS])
+def test_seed_runs_are_real_and_differ_only_in_the_seed(f):
+    doc = json.loads(f.read_text())
+    assert f.stem == f"{doc['model']}_seeds" and doc['model'] in MODELS and is_result(doc['mode'], doc['data'])
+    seeds = [r['seed'] for r in doc['runs']]
+    assert len(seeds) >= 2 and len(set(seeds)) == len(seeds) and seeds == sorted(seeds)
+    for r in doc['runs']:
+        assert r['n_test'] == 7178 and 0 < r['test_accuracy'] < 1 and 0 < r['dedup_test_accuracy'] < 1, r
+    published = json.loads((ROOT/'results'/f"{doc['model']}.json").read_text())  # the lesson's own run is one of them
+    assert {k: published[k] for k in ('seed', 'test_accuracy')} in [{k: r[k] for k in ('seed', 'test_accuracy')}
+                                                                    for r in doc['runs']]
+
+def test_repeat_runs_refuses_runs_that_differ_in_more_than_the_seed(tmp_path):
+    spec = importlib.util.spec_from_file_location('repeat_runs', ROOT/'tools'/'repeat_runs.py')
+    tool = importlib.util.module_from_spec(spec); spec.loader.exec_module(tool)
+    rec = dict(model='custom_cnn', mode='full', data='fer2013', precision='mixed_bfloat16', backend='tensorflow',
+               n_train=22968, n_val=5741, n_test=7178, params=22813703, selection='best val_loss', seed=42,
+               test_accuracy=0.55, dedup_test_accuracy=0.54)
+    def run(name, **kw):
+        (tmp_path/name).mkdir()
+        (tmp_path/name/'result.json').write_text(json.dumps({**rec, **kw}))
+        return tmp_path/name
+    a, b = run('a'), run('b', seed=1, test_accuracy=0.57)
+    doc = tool.collect('custom_cnn', [b, a])
+    assert [r['seed'] for r in doc['runs']] == [1, 42] and doc['runs'][0]['test_accuracy'] == 0.57
+    with pytest.raises(SystemExit, match='precision'): tool.collect('custom_cnn', [a, run('c', seed=2, precision='float32')])
+    with pytest.raises(SystemExit, match='same seed'): tool.collect('custom_cnn', [a, run('d')])
+    with pytest.raises(SystemExit, match='not a full-mode run'): tool.collect('custom_cnn', [a, run('e', seed=3, mode='quick')])
+    with pytest.raises(SystemExit, match='at least two'): tool.collect('custom_cnn', [a])
+    with pytest.raises(SystemExit, match='is missing'): tool.collect('custom_cnn', [a, tmp_path/'none'])
