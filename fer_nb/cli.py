@@ -83,7 +83,9 @@ def _predict(a):
     from fer_nb.video import is_video, video_command
     if any(map(is_video, a.paths)): return video_command(a)
     from fer_nb.predict import predict_command
-    return predict_command(a)
+    if not a.explain: return predict_command(a)
+    from fer_nb.explain import explain_entries  # Grad-CAM copies beside the annotated ones
+    return predict_command(a, explain=explain_entries)
 
 def _app(a):
     "The demo web page, until Ctrl-C."

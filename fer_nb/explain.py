@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['NotExplainable', 'chain', 'feature_layer', 'run_layers', 'logits', 'gradient', 'gradcam', 'overlay', 'explain_faces',
-           'confident', 'per_class', 'class_heatmaps', 'RunMissing', 'run_model']
+           'confident', 'per_class', 'class_heatmaps', 'RunMissing', 'run_model', 'explain_photo', 'explain_entries']
 
 # %% ../nbs/33_explain.ipynb #57d0be6f
 import numpy as np
@@ -161,3 +161,58 @@ def run_model(name:str, cfg):
     m = build(name, cfg, weights=None)
     m.load_weights(d/'model.keras')
     return m
+
+# %% ../nbs/33_explain.ipynb #126ff5db
+from pathlib import Path
+from PIL import Image
+from .images import BadImage, to_8bit, read_image, save_image
+from .predict import annotate, crop_faces, MARGIN, CROP_MAX  # the photo pipeline these copies explain
+
+# %% ../nbs/33_explain.ipynb #ba4a94a1
+def _window(box, margin:float) -> tuple:
+    "The square window `(x0, y0, side)` that `fer_nb.predict.crop_faces` cuts around `box` `[x, y, w, h]`."
+    x, y, w, h = box
+    s = max(1, round(max(w, h)*(1 + 2*margin)))
+    return round(x + w/2 - s/2), round(y + h/2 - s/2), s
+
+def explain_photo(im:Image.Image, faces:list, heat:np.ndarray, margin:float, alpha:float=0.45) -> Image.Image:
+    "An annotated RGB copy of photo `im`, each face's crop window in gray under its heatmap (`heat`: 48x48 each)."
+    import cv2
+    rgb = to_8bit(im).convert('RGB')
+    g, out = np.asarray(rgb.convert('L')), np.array(rgb)
+    for f, h in zip(faces, heat):
+        x0, y0, s = _window(f['box'], margin)
+        hs = cv2.resize(h, (s, s), interpolation=cv2.INTER_LINEAR)
+        ys, xs = slice(max(y0, 0), min(y0 + s, g.shape[0])), slice(max(x0, 0), min(x0 + s, g.shape[1]))
+        part = hs[ys.start - y0:ys.stop - y0, xs.start - x0:xs.stop - x0]
+        out[ys, xs] = overlay(g[ys, xs], part, alpha)
+    return annotate(Image.fromarray(out), faces)
+
+# %% ../nbs/33_explain.ipynb #a85ce9fd
+def _explain_path(annotated) -> Path:
+    "A new file beside the annotated copy `annotated`: `_gradcam` added to its name, numbered past existing files."
+    a = Path(annotated)
+    p, n = a.with_name(f'{a.stem}_gradcam{a.suffix}'), 1
+    while p.exists():
+        n += 1
+        p = a.with_name(f'{a.stem}_gradcam_{n}{a.suffix}')
+    return p
+
+def explain_entries(entries:list, model, crop:bool|None=None) -> list:
+    "Write a Grad-CAM copy beside each annotated copy among `predict_files`'s `entries`; note its path as `explained`."
+    import sys
+    from tqdm.auto import tqdm
+    todo = [e for e in entries if e.get('annotated') and e['faces'] and not e['error']]
+    for e in tqdm(todo, desc='Grad-CAM', file=sys.stderr, disable=len(todo) < 10, leave=False):
+        try: im = read_image(e['path'])
+        except BadImage as x:
+            e['error'] = f"Grad-CAM copy not written: {x.reason}"
+            continue
+        g = np.asarray(im.convert('L'))
+        margin = 0 if (crop if crop is not None else max(g.shape) <= CROP_MAX) else MARGIN  # as `find_faces` cut them
+        heat, _ = gradcam(model, crop_faces(g, [f['box'] for f in e['faces']], margin),
+                          [CLASSES.index(f['emotion']) for f in e['faces']])
+        dest = _explain_path(e['annotated'])
+        save_image(explain_photo(im, e['faces'], heat, margin), dest)
+        e['explained'] = str(dest)
+    return entries
