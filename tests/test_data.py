@@ -41,8 +41,8 @@ def test_quarantine_moves_only_when_asked_and_never_overwrites(tmp_path):
     moved = quarantine(probs, root, tmp_path/'q')
     assert moved == [tmp_path/'q'/'test'/'fear'/'bad.jpg'] and moved[0].exists()
     (root/'test'/'fear'/'bad.jpg').write_bytes(b'')
-    with pytest.raises(FileExistsError): quarantine(probs, root, tmp_path/'q')
-    assert (root/'test'/'fear'/'bad.jpg').exists()
+    with pytest.raises(DatasetError, match='not moving anything'): quarantine(probs, root, tmp_path/'q')
+    assert (root/'test'/'fear'/'bad.jpg').exists()  # nothing moved, nothing overwritten
 
 def test_zip_is_extracted_once_and_reused(tmp_path, monkeypatch):
     monkeypatch.delenv('FER2013_DIR', raising=False); monkeypatch.delenv('FER2013_ZIP', raising=False)
