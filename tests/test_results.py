@@ -7,7 +7,7 @@ from fer_nb.evaluation import pct_ci, tta_views
 
 ROOT = Path(__file__).parents[1]
 PILOTS = ROOT/'results'/'model5_pilots.json'  # short pilot runs, judged on the validation split (tools/pilots.py)
-SEEDS = sorted((ROOT/'results').glob('*_seeds.json'))  # repeat runs of one model with other seeds (tools/repeat_runs.py)
+SEEDS = sorted((ROOT/'results').glob('*_repeats.json'))  # reruns of one model's recipe (tools/repeat_runs.py)
 FILES = sorted(f for f in (ROOT/'results').glob('*.json') if f != PILOTS and f not in SEEDS)  # each: a model's run
 KEYS = {'model', 'mode', 'data', 'test_accuracy', 'public_test_accuracy', 'private_test_accuracy', 'dedup_test_accuracy',
         'dedup_test_images', 'macro_f1', 'confusion_matrix', 'epochs_run', 'seconds_per_epoch', 'hardware', 'precision',
@@ -54,32 +54,34 @@ def test_pilots_never_saw_the_test_folder():
         assert r['precision'] and r['seed'] == 42 and r['epochs'] == doc['pilots'][0]['epochs'], r
 
 @pytest.mark.parametrize('f', SEEDS, ids=[f.stem for f in SEEDS])
-def test_seed_runs_are_real_and_differ_only_in_the_seed(f):
+def test_reruns_are_real_and_distinct(f):
     doc = json.loads(f.read_text())
-    assert f.stem == f"{doc['model']}_seeds" and doc['model'] in MODELS and is_result(doc['mode'], doc['data'])
-    seeds = [r['seed'] for r in doc['runs']]
-    assert len(seeds) >= 2 and len(set(seeds)) == len(seeds) and seeds == sorted(seeds)
+    assert f.stem == f"{doc['model']}_repeats" and doc['model'] in MODELS and is_result(doc['mode'], doc['data'])
+    ids = [(r['seed'], r['date'], r['hardware'], r['test_accuracy']) for r in doc['runs']]
+    assert len(ids) >= 2 and len(set(ids)) == len(ids) and ids == sorted(ids, key=lambda i: (i[0], i[1]))
     for r in doc['runs']:
         assert r['n_test'] == 7178 and 0 < r['test_accuracy'] < 1 and 0 < r['dedup_test_accuracy'] < 1, r
     published = json.loads((ROOT/'results'/f"{doc['model']}.json").read_text())  # the lesson's own run is one of them
     assert {k: published[k] for k in ('seed', 'test_accuracy')} in [{k: r[k] for k in ('seed', 'test_accuracy')}
                                                                     for r in doc['runs']]
 
-def test_repeat_runs_refuses_runs_that_differ_in_more_than_the_seed(tmp_path):
+def test_repeat_runs_refuses_runs_of_other_recipes(tmp_path):
     spec = importlib.util.spec_from_file_location('repeat_runs', ROOT/'tools'/'repeat_runs.py')
     tool = importlib.util.module_from_spec(spec); spec.loader.exec_module(tool)
     rec = dict(model='custom_cnn', mode='full', data='fer2013', precision='mixed_bfloat16', backend='tensorflow',
                n_train=22968, n_val=5741, n_test=7178, params=22813703, selection='best val_loss', seed=42,
-               test_accuracy=0.55, dedup_test_accuracy=0.54)
+               test_accuracy=0.55, dedup_test_accuracy=0.54, date='2026-11-30', hardware='a CPU')
     def run(name, **kw):
         (tmp_path/name).mkdir()
         (tmp_path/name/'result.json').write_text(json.dumps({**rec, **kw}))
         return tmp_path/name
-    a, b = run('a'), run('b', seed=1, test_accuracy=0.57)
+    a, b = run('a'), run('b', seed=1, test_accuracy=0.57, date='2026-12-07')
     doc = tool.collect('custom_cnn', [b, a])
     assert [r['seed'] for r in doc['runs']] == [1, 42] and doc['runs'][0]['test_accuracy'] == 0.57
+    again = run('again', date='2026-12-07', hardware='another CPU', test_accuracy=0.56)  # same seed, another run
+    assert [r['test_accuracy'] for r in tool.collect('custom_cnn', [again, a/'result.json'])['runs']] == [0.55, 0.56]
     with pytest.raises(SystemExit, match='precision'): tool.collect('custom_cnn', [a, run('c', seed=2, precision='float32')])
-    with pytest.raises(SystemExit, match='same seed'): tool.collect('custom_cnn', [a, run('d')])
+    with pytest.raises(SystemExit, match='given twice'): tool.collect('custom_cnn', [a, a/'result.json'])
     with pytest.raises(SystemExit, match='not a full-mode run'): tool.collect('custom_cnn', [a, run('e', seed=3, mode='quick')])
     with pytest.raises(SystemExit, match='at least two'): tool.collect('custom_cnn', [a])
     with pytest.raises(SystemExit, match='is missing'): tool.collect('custom_cnn', [a, tmp_path/'none'])
