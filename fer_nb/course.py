@@ -16,7 +16,7 @@ from .data import CLASSES, prepare
 from .datasets import load_data
 from .training import (compile_model, fit, class_weights, sgd_cosine, warmup_cosine, set_bn_momentum,
                              train_devices, data_parallel, even_split, load_best)
-from .evaluation import evaluate
+from .evaluation import evaluate, pct_ci
 from .transfer import n_params, WeightsUnavailable
 
 # %% ../nbs/25_course.ipynb #4ee8ba03
@@ -167,18 +167,21 @@ def conclude(res:dict) -> str:
 def _pct(v) -> str: return '–' if v is None else f"{v:.2%}"
 def _num(v) -> str: return '–' if v is None else f"{v:.1f}"
 
+def _ci(p, n) -> str: return '–' if p is None or not n else pct_ci(p, n)
+
 def comparison(results:list, mode:str, source:str) -> str:
-    "A markdown table comparing course `results`."
-    head = ('| model | test acc | PublicTest | PrivateTest | dedup test | macro F1 | '
+    "A markdown table comparing course `results`: plain test accuracy and the deduplicated one with 95% intervals."
+    head = ('| model | test acc, plain (95%) | with TTA | PublicTest | PrivateTest | dedup test (95%) | macro F1 | '
             + ' | '.join(f'F1 {c}' for c in CLASSES) + ' | epochs | s/epoch |')
-    rows = [f"| {r['title']} | {_pct(r['test_accuracy'])} | {_pct(r['public_test_accuracy'])} | "
-            f"{_pct(r['private_test_accuracy'])} | {_pct(r['dedup_test_accuracy'])} | {r['macro_f1']:.3f} | "
-            + ' | '.join(f"{r['per_class_f1'][c]:.2f}" for c in CLASSES)
+    rows = [f"| {r['title']} | {_ci(r.get('plain_test_accuracy', r['test_accuracy']), r['n_test'])} | "
+            f"{_ci(r['test_accuracy'], r['n_test']) if r.get('tta') else '–'} | {_pct(r['public_test_accuracy'])} | "
+            f"{_pct(r['private_test_accuracy'])} | {_ci(r['dedup_test_accuracy'], r.get('dedup_test_images'))} | "
+            f"{r['macro_f1']:.3f} | " + ' | '.join(f"{r['per_class_f1'][c]:.2f}" for c in CLASSES)
             + f" | {r['epochs_run']} | {_num(r['seconds_per_epoch'])} |" for r in results]
     label = result_label(mode, source)
     warn = f"\n\n**{label}.**" if label else ''
     return (f"# fer_nb course comparison ({mode} mode, {source} data){warn}\n\n"
-            f"{head}\n|{'---|'*(len(CLASSES) + 8)}\n" + '\n'.join(rows) + '\n')
+            f"{head}\n|{'---|'*(len(CLASSES) + 9)}\n" + '\n'.join(rows) + '\n')
 
 def course(cfg:Config, data=None, models=None, weights='imagenet', verbose='auto') -> dict:
     "Train every model (or `models`) on the same data; write and return the comparison."
