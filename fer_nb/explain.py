@@ -154,12 +154,13 @@ def run_model(name:str, cfg):
     "Registered model `name` with the best weights of its finished run in `cfg`'s results folder; else `RunMissing`."
     from fer_nb.config import MODELS
     from fer_nb.course import build
+    from fer_nb.training import load_best
     d = cfg.root/MODELS[name].folder
     if not ((d/'fit.json').is_file() and (d/'model.keras').is_file()):
         raise RunMissing(f"no finished run of {name} in {d} (fit.json and model.keras): train it first, "
                          f"in its lesson or with `fer-nb train {name} --mode {cfg.mode}`")
     m = build(name, cfg, weights=None)
-    m.load_weights(d/'model.keras')
+    load_best(m, d/'model.keras')  # the weights, without the optimizer state a finished run no longer needs
     return m
 
 # %% ../nbs/33_explain.ipynb #126ff5db

@@ -1,7 +1,8 @@
 "results/*.json hold only real results, consistent with themselves, and the README's table is made from them."
-import json, importlib.util
+import json
 from pathlib import Path
 import numpy as np, pytest
+from conftest import load_tool
 from fer_nb.config import MODELS, is_result
 from fer_nb.evaluation import pct_ci, tta_views
 
@@ -13,9 +14,7 @@ KEYS = {'model', 'mode', 'data', 'test_accuracy', 'public_test_accuracy', 'priva
         'dedup_test_images', 'macro_f1', 'confusion_matrix', 'epochs_run', 'seconds_per_epoch', 'hardware', 'precision',
         'backend', 'keras_version', 'date'}
 
-def _make_readme():
-    spec = importlib.util.spec_from_file_location('make_readme', ROOT/'tools'/'make_readme.py')
-    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); return m
+def _make_readme(): return load_tool('make_readme')
 
 @pytest.mark.parametrize('f', FILES, ids=[f.stem for f in FILES])
 def test_result_is_real_and_consistent(f):
@@ -66,8 +65,7 @@ def test_reruns_are_real_and_distinct(f):
                                                                     for r in doc['runs']]
 
 def test_repeat_runs_refuses_runs_of_other_recipes(tmp_path):
-    spec = importlib.util.spec_from_file_location('repeat_runs', ROOT/'tools'/'repeat_runs.py')
-    tool = importlib.util.module_from_spec(spec); spec.loader.exec_module(tool)
+    tool = load_tool('repeat_runs')
     rec = dict(model='custom_cnn', mode='full', data='fer2013', precision='mixed_bfloat16', backend='tensorflow',
                n_train=22968, n_val=5741, n_test=7178, params=22813703, selection='best val_loss', seed=42,
                test_accuracy=0.55, dedup_test_accuracy=0.54, date='2026-11-30', hardware='a CPU')
