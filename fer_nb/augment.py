@@ -58,11 +58,13 @@ class RandomErasing(layers.Layer):
     def get_config(self): return {**super().get_config(), 'p': self.p, 'scale': self.scale, 'seed': self.seed}
 
 # %% ../nbs/08_model5.ipynb #b1e085ee
-def model5_augmentation(crop:int=40, shift:int=4, rotation:float=10, seed:int|None=None) -> keras.Sequential:
-    "Model 5's input: in training flip, rotation, shift and a `crop`x`crop` centre crop; at test the centre crop only."
-    return keras.Sequential([
-        layers.RandomFlip('horizontal', seed=seed),
-        layers.RandomRotation(rotation/360, fill_mode='nearest', seed=seed),
-        layers.RandomTranslation(shift/48, shift/48, fill_mode='nearest', seed=seed),
-        layers.CenterCrop(crop, crop),
-    ], name='model5_augmentation')
+def model5_augmentation(crop:int=40, shift:int=4, rotation:float=10, seed:int|None=None,
+                        zoom:float=0.0 # scale each training face by up to this fraction, in or out (0: no zoom layer)
+                       ) -> keras.Sequential:
+    "Model 5's input: in training flip, rotation, zoom, shift and a `crop`x`crop` centre crop; at test the crop only."
+    steps = [layers.RandomFlip('horizontal', seed=seed),
+             layers.RandomRotation(rotation/360, fill_mode='nearest', seed=seed)]
+    if zoom: steps.append(layers.RandomZoom((-zoom, zoom), fill_mode='nearest', seed=seed))
+    steps.append(layers.RandomTranslation(shift/48, shift/48, fill_mode='nearest', seed=seed))
+    steps.append(layers.CenterCrop(crop, crop))
+    return keras.Sequential(steps, name='model5_augmentation')

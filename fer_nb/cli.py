@@ -53,7 +53,7 @@ def _train(a):
     from fer_nb.course import train
     from fer_nb.datasets import load_data
     cfg = _cfg(a)
-    r = train(a.model, cfg, load_data(cfg, a.data, verbose=not a.json), epochs=a.epochs)
+    r = train(a.model, cfg, load_data(cfg, a.data, verbose=not a.json), epochs=a.epochs, two_phase=a.two_phase)
     return r, _summary(r) + '\nartifacts in ' + str(Path(r['artifacts']['metrics']).parent)
 
 def _course(a):
@@ -117,6 +117,8 @@ def _add_commands(sub):
     t = sub.add_parser('train', help='train and evaluate one model')
     t.add_argument('model', choices=list(MODELS))
     t.add_argument('--epochs', type=int, help="override the mode's epochs")
+    t.add_argument('--two-phase', action='store_true', help="the registry's two-phase fine-tuning recipe "
+                   "(transfer models; lesson 09), in the model's folder under two_phase/")
     c = sub.add_parser('course', help='train every model and write a comparison table')
     c.add_argument('--models', nargs='+', choices=list(MODELS), help='models to train (default: all)')
     for p in (t, c): p.add_argument('--seed', type=int, default=42, help='seed of weights, splits and shuffling')

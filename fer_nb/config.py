@@ -78,6 +78,7 @@ class ModelSpec:
     label_smoothing: float|None = None # None: integer labels; a number: one-hot targets smoothed by it
     mix: str|None = None        # 'mixup' or 'cutmix': every training batch mixed with itself (needs label_smoothing)
     kwargs: dict = field(default_factory=dict)  # further arguments of the builder, e.g. `widths`
+    two_phase: tuple|None = None # transfer models: (head epochs, fine-tuning epochs, layers unfrozen, fine-tuning lr)
 
 MODELS = {
     'custom_cnn': ModelSpec('custom_cnn', 'Custom_CNN_From_Scratch', 'Model 1: CNN from scratch', 10, 1e-4,
@@ -87,14 +88,14 @@ MODELS = {
     'vgg16': ModelSpec('vgg16_model', 'VGG16_Transfer_Learning', 'Model 3: VGG16 transfer', 100, 1e-4, balanced=True,
                        transfer=True, reference='53.85%'),
     'resnet50v2': ModelSpec('resnet50v2_model', 'ResNet50_Transfer_Learning', 'Model 4: ResNet50V2 transfer', 40, 1e-3,
-                            balanced=True, transfer=True, reference='65.12%'),
+                            balanced=True, transfer=True, reference='65.12%', two_phase=(20, 40, 50, 1e-5)),
     'model5_compact': ModelSpec('model5_compact', 'Model5_Compact', 'Model 5 compact: from scratch on a CPU', 28, 0.05,
                                 optimizer='sgd', patience=None, monitor='val_accuracy', val_split=0.1, batch_size=128,
                                 tta=True, quick_epochs=4),
-    'model5_v2': ModelSpec('model5_compact', 'Model5_v2', 'Model 5 v2: second generation, from scratch on a CPU', 100,
+    'model5_v2': ModelSpec('model5_compact', 'Model5_v2', 'Model 5 v2: second generation, from scratch on a CPU', 70,
                            0.05, optimizer='sgd', patience=None, monitor='val_accuracy', val_split=0.1, batch_size=128,
                            tta='flip+shifts', quick_epochs=4, label_smoothing=0.1, mix='mixup',
-                           kwargs={'name': 'model5_v2'}),
+                           kwargs={'name': 'model5_v2', 'zoom': 0.2}),
     'model5': ModelSpec('model5', 'Model5', 'Model 5: from scratch, GPU recipe', 120, 0.05, optimizer='sgd',
                         patience=None, monitor='val_accuracy', val_split=0.1, batch_size=64, tta=True),
 }

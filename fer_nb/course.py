@@ -18,6 +18,7 @@ from .training import (compile_model, fit, class_weights, sgd_cosine, warmup_cos
                              train_devices, data_parallel, even_split, load_best)
 from .evaluation import evaluate, pct_ci
 from .transfer import n_params, WeightsUnavailable
+from .finetune import two_phase_fit
 
 # %% ../nbs/25_course.ipynb #4ee8ba03
 def spec(name:str) -> ModelSpec:
@@ -109,12 +110,14 @@ def record(name:str, cfg:Config, source:str, m:dict, hist:dict, n:dict) -> dict:
             **timing, 'artifacts': m['artifacts']}
 
 # %% ../nbs/25_course.ipynb #820edb9a
-def save_record(name:str, cfg:Config, source:str, m:dict, hist:dict, model, sp, devices:list|None=None) -> dict:
-    "Build the `record` of an evaluated run and write it to the model's `result.json`."
+def save_record(name:str, cfg:Config, source:str, m:dict, hist:dict, model, sp, devices:list|None=None,
+                out=None # the run's folder (default: the model's results folder)
+               ) -> dict:
+    "Build the `record` of an evaluated run and write it to `result.json` in the run's folder."
     n = {'params': model.count_params(), 'n_train': len(sp.y_train), 'n_val': len(sp.y_val), 'n_test': len(sp.y_test),
          'devices': list(devices or train_devices())}
     res = record(name, cfg, source, m, hist, n)
-    (cfg.model_dir(name)/'result.json').write_text(json.dumps(res, indent=1))
+    (Path(out) if out else cfg.model_dir(name)).joinpath('result.json').write_text(json.dumps(res, indent=1))
     return res
 
 def _extra_settings(s:ModelSpec) -> dict:
@@ -122,27 +125,40 @@ def _extra_settings(s:ModelSpec) -> dict:
     extra = {'weight_decay': s.weight_decay, 'builder_kwargs': s.kwargs or None}
     return json.loads(json.dumps({k: v for k, v in extra.items() if v is not None}))
 
-def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagenet', verbose='auto') -> dict:
+def _two_phases(model, s:ModelSpec, cfg:Config, sp, out, bs:int, k:int, verbose) -> dict:
+    "Fit transfer `model` by the registry's `s.two_phase` recipe (`finetune.two_phase_fit`), as `cfg`'s mode sets it."
+    head, tune, n_unfreeze, tune_lr = s.two_phase
+    return two_phase_fit(model, s.builder.removesuffix('_model'), sp, out, cfg.epochs(head, 1), cfg.epochs(tune, 1),
+                         n_unfreeze, head_lr=cfg.lr(s.lr)*k, tune_lr=tune_lr*k, batch_size=bs, balanced=s.balanced,
+                         verbose=verbose)
+
+def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagenet', verbose='auto',
+          two_phase:bool=False # train by the registry's `two_phase` recipe instead, in the subfolder `two_phase`
+         ) -> dict:
     "Train and evaluate registered model `name`; return (and write to `result.json`) its record."
     s = spec(name)
+    if two_phase and not s.two_phase: raise SettingError(f"{name} has no two-phase recipe in the registry (MODELS)")
+    if two_phase and epochs: raise SettingError("epochs: the two-phase recipe sets each phase's epochs; leave it out")
     data = data if data is not None else load_data(cfg)
-    sp, out = prepare(data, cfg, s.val_split), cfg.model_dir(name)
+    sp, out = prepare(data, cfg, s.val_split), cfg.model_dir(name)/('two_phase' if two_phase else '')
     devs = train_devices()
     k = len(devs)
     ep, bs = epochs or cfg.epochs(s.epochs, s.quick_epochs), cfg.batch(s.batch_size)*k
     if k > 1: print(f"{name}: data-parallel on {', '.join(devs)}: batch {bs}, learning rate x{k}")
     with data_parallel(devs):
         sp = even_split(sp, k)
-        model = compile_model(build(name, cfg, weights), optimizer=optimizer_for(s, cfg, len(sp.y_train), ep, k),
-                              label_smoothing=s.label_smoothing)
-        hist = fit(model, sp, out, ep, bs, class_weights(sp.y_train) if s.balanced else None, verbose,
-                   patience=None if cfg.warmup_epochs else s.patience,  # a scheduled rate is not cut on plateaus
-                   monitor=s.monitor,
-                   settings=dict(model=name, mode=cfg.mode, lr=(s.lr if s.optimizer == 'sgd' else cfg.lr(s.lr))*k,
-                                 seed=cfg.seed, **_extra_settings(s)),
-                   mix=s.mix, seed=cfg.seed)
+        model = build(name, cfg, weights)
+        if two_phase: hist = _two_phases(model, s, cfg, sp, out, bs, k, verbose)
+        else:
+            compile_model(model, optimizer=optimizer_for(s, cfg, len(sp.y_train), ep, k), label_smoothing=s.label_smoothing)
+            hist = fit(model, sp, out, ep, bs, class_weights(sp.y_train) if s.balanced else None, verbose,
+                       patience=None if cfg.warmup_epochs else s.patience,  # a scheduled rate is not cut on plateaus
+                       monitor=s.monitor,
+                       settings=dict(model=name, mode=cfg.mode, lr=(s.lr if s.optimizer == 'sgd' else cfg.lr(s.lr))*k,
+                                     seed=cfg.seed, **_extra_settings(s)),
+                       mix=s.mix, seed=cfg.seed)
     return save_record(name, cfg, data.source, evaluate(model, sp, out, s.title, hist, bs, tta=s.tta),
-                       hist, model, sp, devs)
+                       hist, model, sp, devs, out)
 
 # %% ../nbs/25_course.ipynb #79906b10
 FIGURES = ('training_curves', 'confusion_matrix', 'classification_report', 'predictions')

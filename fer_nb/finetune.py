@@ -6,7 +6,9 @@
 __all__ = ['freeze_batchnorm', 'two_phase_fit', 'plot_phases']
 
 # %% ../nbs/09_finetune.ipynb #fccb829f
+import shutil
 from pathlib import Path
+import pandas as pd
 from keras import layers
 from .transfer import freeze_all_but
 from .data import Splits
@@ -33,7 +35,10 @@ def two_phase_fit(model, kind:str, sp:Splits, out_dir, # transfer model, its bac
     h2 = fit(compile_model(model, tune_lr), sp, out/'phase2_finetune', tune_epochs, batch_size, cw, verbose,
              settings=dict(kind=kind, phase=2, lr=tune_lr, n_unfreeze=n_unfreeze))
     hist = {k: h1[k] + h2[k] for k in h1 if k in h2}  # every metric of both phases, 'seconds' included
-    return {**hist, 'phase': [1]*len(h1['loss']) + [2]*len(h2['loss'])}
+    hist['phase'] = [1]*len(h1['loss']) + [2]*len(h2['loss'])
+    pd.DataFrame(hist).rename_axis('epoch').to_csv(out/'training_log.csv')  # both phases, for the run's record
+    shutil.copy(out/'phase2_finetune'/'model.keras', out/'model.keras')  # the run's checkpoint: phase 2's best
+    return hist
 
 # %% ../nbs/09_finetune.ipynb #fe7a7baa
 def plot_phases(hist:dict, title:str='two phases'):

@@ -97,11 +97,12 @@ def se_block(x, ratio:int=8):
 def model5(input_shape=(48, 48, 1), widths=(64, 128, 256, 512), convs=(2, 2, 2, 2), crop:int=40, dropout:float=0.4,
            n_classes:int=7, seed:int|None=None, name:str='model5',
            se:int=0, # squeeze-and-excitation after each stage with this reduction ratio (0: none)
-           erasing:float=0.5 # probability that `RandomErasing` blanks a rectangle of a training face
+           erasing:float=0.5, # probability that `RandomErasing` blanks a rectangle of a training face
+           zoom:float=0.0 # random zoom of the training faces, in or out by up to this fraction (0: none)
           ) -> keras.Model:
     "Model 5: VGG-style stages of 3x3 conv + BatchNorm + ReLU (`widths`, `convs` per stage), global pooling, softmax."
     inputs = keras.Input(input_shape)
-    x = model5_augmentation(crop, seed=seed)(inputs)
+    x = model5_augmentation(crop, seed=seed, zoom=zoom)(inputs)
     x = layers.Rescaling(1/255)(x)
     x = RandomErasing(p=erasing, seed=seed)(x)
     for i, (w, n) in enumerate(zip(widths, convs)):
