@@ -23,6 +23,7 @@ PILOTS = {
     'erase': ('random erasing on 80% of the faces, not 50%', {}, {'erasing': 0.8}),
     'wd': ('weight decay 1e-3, not 5e-4', {'weight_decay': 1e-3}, {}),
     'wide': ('widths 48-96-192-384 (4.3M parameters)', {}, {'widths': (48, 96, 192, 384), 'convs': (2, 2, 3, 3)}),
+    'zoom': ('random zoom of up to 20%, in or out', {}, {'zoom': 0.2}),
 }
 
 def pilot_spec(name:str, epochs:int):
