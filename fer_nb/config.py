@@ -92,7 +92,7 @@ MODELS = {
     'model5_compact': ModelSpec('model5_compact', 'Model5_Compact', 'Model 5 compact: from scratch on a CPU', 28, 0.05,
                                 optimizer='sgd', patience=None, monitor='val_accuracy', val_split=0.1, batch_size=128,
                                 tta=True, quick_epochs=4),
-    'model5_v2': ModelSpec('model5_compact', 'Model5_v2', 'Model 5 v2: second generation, from scratch on a CPU', 70,
+    'model5_v2': ModelSpec('model5_compact', 'Model5_v2', 'Model 5 v2: second generation, from scratch on a CPU', 60,
                            0.05, optimizer='sgd', patience=None, monitor='val_accuracy', val_split=0.1, batch_size=128,
                            tta='flip+shifts', quick_epochs=4, label_smoothing=0.1, mix='mixup',
                            kwargs={'name': 'model5_v2', 'zoom': 0.2}),

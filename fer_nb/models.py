@@ -84,7 +84,7 @@ def resnet50v2_model(input_shape=(48, 48, 1), size:int=224, weights='imagenet', 
                           name='resnet50v2')
 
 # %% ../nbs/08_model5.ipynb #2439f2a2
-from .augment import model5_augmentation, RandomErasing
+from .augment import model5_augmentation, RandomErasing, layer_seeds
 
 def se_block(x, ratio:int=8):
     "Squeeze-and-excitation (Hu et al. 2018): scale each channel of `x` by a gate computed from every channel's mean."
@@ -104,7 +104,7 @@ def model5(input_shape=(48, 48, 1), widths=(64, 128, 256, 512), convs=(2, 2, 2, 
     inputs = keras.Input(input_shape)
     x = model5_augmentation(crop, seed=seed, zoom=zoom)(inputs)
     x = layers.Rescaling(1/255)(x)
-    x = RandomErasing(p=erasing, seed=seed)(x)
+    x = RandomErasing(p=erasing, seed=layer_seeds(seed, 5)[4])(x)  # the augmentation uses the first four
     for i, (w, n) in enumerate(zip(widths, convs)):
         for _ in range(n):
             x = layers.Conv2D(w, 3, padding='same', use_bias=False)(x)
