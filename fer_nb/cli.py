@@ -50,9 +50,10 @@ def _summary(r) -> str:
 # %% ../nbs/27_cli.ipynb #b46a0730
 def _train(a):
     "Train and evaluate one model."
-    from fer_nb.course import train
+    from fer_nb.course import train, check_two_phase
     from fer_nb.datasets import load_data
     cfg = _cfg(a)
+    if a.two_phase: check_two_phase(a.model, a.epochs)  # before the data is loaded
     r = train(a.model, cfg, load_data(cfg, a.data, verbose=not a.json), epochs=a.epochs, two_phase=a.two_phase)
     return r, _summary(r) + '\nartifacts in ' + str(Path(r['artifacts']['metrics']).parent)
 

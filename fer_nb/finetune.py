@@ -25,15 +25,17 @@ def freeze_batchnorm(model):
 # %% ../nbs/09_finetune.ipynb #6ca81c41
 def two_phase_fit(model, kind:str, sp:Splits, out_dir, # transfer model, its backbone's name, data, results folder
                   head_epochs:int, tune_epochs:int, n_unfreeze:int, head_lr:float=1e-3, tune_lr:float=1e-5,
-                  batch_size:int=64, balanced:bool=True, verbose='auto') -> dict:
+                  batch_size:int=64, balanced:bool=True, verbose='auto',
+                  settings:dict|None=None # what else identifies the run (model, mode, seed): a run of others is refused
+                 ) -> dict:
     "Train the head on a frozen backbone, then fine-tune the top `n_unfreeze` layers, BatchNorm frozen; one history."
     base, out, cw = model.get_layer(kind), Path(out_dir), class_weights(sp.y_train) if balanced else None
     freeze_all_but(base, 0)
     h1 = fit(compile_model(model, head_lr), sp, out/'phase1_head', head_epochs, batch_size, cw, verbose,
-             settings=dict(kind=kind, phase=1, lr=head_lr))  # a rerun with other settings is refused, not reloaded
+             settings=dict(settings or {}, kind=kind, phase=1, lr=head_lr))  # a rerun with other settings is refused, not reloaded
     freeze_batchnorm(freeze_all_but(base, n_unfreeze))
     h2 = fit(compile_model(model, tune_lr), sp, out/'phase2_finetune', tune_epochs, batch_size, cw, verbose,
-             settings=dict(kind=kind, phase=2, lr=tune_lr, n_unfreeze=n_unfreeze))
+             settings=dict(settings or {}, kind=kind, phase=2, lr=tune_lr, n_unfreeze=n_unfreeze))
     hist = {k: h1[k] + h2[k] for k in h1 if k in h2}  # every metric of both phases, 'seconds' included
     hist['phase'] = [1]*len(h1['loss']) + [2]*len(h2['loss'])
     pd.DataFrame(hist).rename_axis('epoch').to_csv(out/'training_log.csv')  # both phases, for the run's record
