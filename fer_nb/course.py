@@ -191,7 +191,7 @@ def conclude(res:dict) -> str:
     from fer_nb.evaluation import conclusion
     m = {**res, 'report': {c: {'f1-score': f} for c, f in res['per_class_f1'].items()}}
     s = conclusion(m, res['data'], res['mode'], res['title'], res['epochs_run'], [res.get('seconds_per_epoch')])
-    ref = spec(res['model']).reference
+    ref = '' if res.get('two_phase') else spec(res['model']).reference  # the reference trained in one phase
     return s + (f"\nReference course, same model (its own run): {ref} on the test folder." if ref else '')
 
 # %% ../nbs/25_course.ipynb #d1ba5c86
