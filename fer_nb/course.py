@@ -164,7 +164,8 @@ def train(name:str, cfg:Config, data=None, epochs:int|None=None, weights='imagen
         model = build(name, cfg, weights)
         if two_phase: hist = _two_phases(model, name, cfg, sp, out, bs, k, verbose)
         else:
-            compile_model(model, optimizer=optimizer_for(s, cfg, len(sp.y_train), ep, k), label_smoothing=s.label_smoothing)
+            compile_model(model, optimizer=optimizer_for(s, cfg, len(sp.y_train), ep, k),
+                          label_smoothing=s.label_smoothing)
             hist = fit(model, sp, out, ep, bs, class_weights(sp.y_train) if s.balanced else None, verbose,
                        patience=None if cfg.warmup_epochs else s.patience,  # a scheduled rate is not cut on plateaus
                        monitor=s.monitor,

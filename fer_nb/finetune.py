@@ -32,7 +32,7 @@ def two_phase_fit(model, kind:str, sp:Splits, out_dir, # transfer model, its bac
     base, out, cw = model.get_layer(kind), Path(out_dir), class_weights(sp.y_train) if balanced else None
     freeze_all_but(base, 0)
     h1 = fit(compile_model(model, head_lr), sp, out/'phase1_head', head_epochs, batch_size, cw, verbose,
-             settings=dict(settings or {}, kind=kind, phase=1, lr=head_lr))  # a rerun with other settings is refused, not reloaded
+             settings=dict(settings or {}, kind=kind, phase=1, lr=head_lr))  # other settings: refused, not reloaded
     freeze_batchnorm(freeze_all_but(base, n_unfreeze))
     h2 = fit(compile_model(model, tune_lr), sp, out/'phase2_finetune', tune_epochs, batch_size, cw, verbose,
              settings=dict(settings or {}, kind=kind, phase=2, lr=tune_lr, n_unfreeze=n_unfreeze))
