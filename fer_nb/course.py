@@ -12,7 +12,7 @@ import json, os, inspect, platform, shutil, subprocess, datetime, functools
 from pathlib import Path
 import numpy as np
 import fer_nb.models
-from .config import Config, MODELS, ModelSpec, FerNbError, SettingError, is_result, result_label
+from .config import Config, MODELS, COURSE, ModelSpec, FerNbError, SettingError, is_result, result_label
 from .data import CLASSES, prepare
 from .datasets import load_data
 from .training import (compile_model, fit, class_weights, sgd_cosine, warmup_cosine, set_bn_momentum,
@@ -216,10 +216,10 @@ def comparison(results:list, mode:str, source:str) -> str:
             f"{head}\n|{'---|'*(len(CLASSES) + 9)}\n" + '\n'.join(rows) + '\n')
 
 def course(cfg:Config, data=None, models=None, weights='imagenet', verbose='auto') -> dict:
-    "Train every model (or `models`) on the same data; write and return the comparison."
+    "Train the course's models (`COURSE`, or `models`) on the same data; write and return the comparison."
     data = data if data is not None else load_data(cfg)
     results = []
-    for n in models or MODELS:
+    for n in models or COURSE:
         print(f"== {spec(n).title} ({cfg.mode} mode) ==")
         results.append(train(n, cfg, data, weights=weights, verbose=verbose))
     md = comparison(results, cfg.mode, data.source)

@@ -5,7 +5,7 @@ starts (a subprocess with a clean environment: no dataset, its own cache and hom
 import json
 from pathlib import Path
 import pytest
-from fer_nb.config import MODELS
+from fer_nb.config import MODELS, COURSE
 from conftest import consistent, quick_course_result
 
 @pytest.fixture(scope='session')
@@ -14,14 +14,14 @@ def quick_course(pytestconfig):
     return quick_course_result(pytestconfig)
 
 def test_cli_course_quick_writes_the_comparison(quick_course):
-    "The README's main job: every model trained, one comparison that says quick-mode numbers are not results."
+    "The README's main job: the course's models trained, one comparison that says quick-mode numbers are not results."
     p, root = quick_course
     assert p.returncode == 0, p.stderr[-2000:]
     out = json.loads((root/'comparison.json').read_text())
-    assert [r['model'] for r in out['results']] == list(MODELS) and out['data'] == 'synthetic'
+    assert [r['model'] for r in out['results']] == COURSE and out['data'] == 'synthetic'
     for r in out['results']: consistent(r)
     md = Path(out['comparison_md']).read_text()
-    assert 'not results' in md and md.count('| Model ') == len(MODELS)
+    assert 'not results' in md and md.count('| Model ') == len(COURSE)
     assert out['mode'] == 'quick'
 
 def test_quick_course_learns_on_synthetic_faces(quick_course):
@@ -35,4 +35,4 @@ def test_quick_course_learns_on_synthetic_faces(quick_course):
         assert r['epochs_run'] == MODELS[r['model']].quick_epochs
         if r['model'] in ('custom_cnn', 'custom_cnn_aug'):
             assert r['test_accuracy'] >= 0.85, r  # 94-96% on the course's CPU; 1/7 is chance
-    assert p.stdout.count('QUICK MODE on synthetic faces') == len(MODELS) and 'not results' in p.stdout
+    assert p.stdout.count('QUICK MODE on synthetic faces') == len(COURSE) and 'not results' in p.stdout

@@ -44,7 +44,7 @@ def worker(a):
         cpus = tf.config.list_physical_devices('CPU')
         tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()]*a.cpu_devices)
     import keras
-    from fer_nb.config import Config, MODELS, choose_precision, has_accelerator, set_seed, backend_report, result_label
+    from fer_nb.config import Config, COURSE, choose_precision, has_accelerator, set_seed, backend_report, result_label
     from fer_nb.config import data_source
     from fer_nb.datasets import load_data
     from fer_nb.course import train, comparison
@@ -62,7 +62,7 @@ def worker(a):
     if data.source == 'synthetic': _say(f"{backend}: FER-2013 not found (set FER2013_ZIP): SYNTHETIC faces instead")
     _say(f"{backend}: {a.per_class} images per class, {a.epochs} epoch(s), {result_label('rehearsal', data.source)}")
     results, t0 = [], time.time()
-    for n in a.models or list(MODELS):
+    for n in a.models or COURSE:
         t = time.time()
         r = train(n, cfg, data, epochs=a.epochs, verbose=0)
         results.append(r)
@@ -76,7 +76,7 @@ def worker(a):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--backends', nargs='+', default=list(BACKENDS), choices=BACKENDS)
-    p.add_argument('--models', nargs='+', help='course models (default: all)')
+    p.add_argument('--models', nargs='+', help="models (default: the course's, `config.COURSE`)")
     p.add_argument('--per-class', type=int, default=10, help='training and test images per class (at least 10)')
     p.add_argument('--epochs', type=int, default=2)
     p.add_argument('--size', type=int, default=64, help="transfer models' input side (224 in full mode)")
