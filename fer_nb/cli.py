@@ -121,7 +121,8 @@ def _add_commands(sub):
     t.add_argument('--two-phase', action='store_true', help="the registry's two-phase fine-tuning recipe "
                    "(transfer models; lesson 09), in the model's folder under two_phase/")
     c = sub.add_parser('course', help="train the course's models and write a comparison table")
-    c.add_argument('--models', nargs='+', choices=list(MODELS), help="models to train (default: the course's, `config.COURSE`)")
+    c.add_argument('--models', nargs='+', choices=list(MODELS),
+                   help="models to train (default: the course's, `config.COURSE`)")
     for p in (t, c): p.add_argument('--seed', type=int, default=42, help='seed of weights, splits and shuffling')
     b = sub.add_parser('bench', help='input-pipeline speed vs the reference course, and training speed per model')
     b.add_argument('--batches', type=int, default=8, help='batches of 64 timed per pipeline')
