@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import keras
 from keras import layers
-from .config import FerNbError, MODELS, devices, dtype_policy, choose_precision
+from .config import FerNbError, COURSE, devices, dtype_policy, choose_precision
 from .data import CLASSES, SPLITS, DatasetNotFound, find_dataset
 from .faces import synthetic_faces
 from .augment import cnn_augmentation
@@ -110,7 +110,7 @@ def bench(cfg, batches:int=8, models=None, train_steps:int=3, train_batch:int=32
     finally:  # the temporary JPEGs jpeg_folder wrote go, also when a measurement fails
         if src == 'synthetic': shutil.rmtree(root, ignore_errors=True)
     res['train_img_per_s'], res['train_input_size'] = {}, cfg.img_size
-    for n in models if models is not None else MODELS:
+    for n in models if models is not None else COURSE:
         res['train_img_per_s'][n] = train_rate(compile_model(build(n, cfg, weights=None)), train_steps, train_batch,
                                                repeats)
         print(f"training {n} (transfer models at {cfg.img_size}x{cfg.img_size}): "

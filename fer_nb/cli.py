@@ -58,7 +58,7 @@ def _train(a):
     return r, _summary(r) + '\nartifacts in ' + str(Path(r['artifacts']['metrics']).parent)
 
 def _course(a):
-    "Train every model and compare them."
+    "Train the course's models (`config.COURSE`, or `--models`) and compare them."
     from fer_nb.course import course
     from fer_nb.datasets import load_data
     cfg = _cfg(a)
@@ -127,7 +127,7 @@ def _add_commands(sub):
     b = sub.add_parser('bench', help='input-pipeline speed vs the reference course, and training speed per model')
     b.add_argument('--batches', type=int, default=8, help='batches of 64 timed per pipeline')
     b.add_argument('--models', nargs='*', choices=list(MODELS),
-                   help='models whose training speed to measure (default: all; --models alone: none)')
+                   help="models whose training speed to measure (default: the course's; --models alone: none)")
     b.add_argument('--train-steps', type=int, default=3, help='training steps timed per model')
     b.add_argument('--precision-models', nargs='*', choices=list(MODELS),
                    help='models whose training speed to compare in float32 and in the precision picked here '

@@ -1,7 +1,7 @@
 """The README's main job, `fer-nb course` in quick mode on synthetic faces, run once and checked twice.
 
-It is the suite's longest test (every model trained), so `conftest.py` starts it in the background when the session
-starts (a subprocess with a clean environment: no dataset, its own cache and home), and these tests wait for it."""
+It is the suite's longest test (the course's models trained), so `conftest.py` starts it in the background when the
+session starts (a subprocess with a clean environment: no dataset, its own cache and home), and these tests wait for it."""
 import json
 from pathlib import Path
 import pytest

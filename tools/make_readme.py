@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MARK = '<!-- results -->'
 
 def results_table(results=ROOT/'results') -> str:
-    "The README's results table, one row per course model, from `results/<model>.json` ('not yet run here' if absent)."
+    "The README's results table, one row per registry entry (`MODELS`), from `results/<model>.json` ('not yet run here' if absent)."
     head = ('| model | test accuracy, plain (95% interval) | with TTA (views) | PublicTest (3,589) | PrivateTest (3,589) | dedup test '
             '| macro F1 | epochs | s/epoch | hardware | reference course |\n|---|---|---|---|---|---|---|---|---|---|---|')
     from fer_nb.config import MODELS  # the registry: names, titles, the reference course's figures

@@ -34,7 +34,7 @@ def pilot_spec(name:str, epochs:int):
     builder = 'model5' if 'widths' in kwargs else base.builder
     kw = {**kwargs, 'name': f'pilot_{name}'} if builder == 'model5' else kwargs
     return dataclasses.replace(base, builder=builder, folder=f'pilot_{name}', title=f'pilot {name}: {what}',
-                               epochs=epochs, kwargs=kw, **fields)
+                               epochs=epochs, kwargs=kw, in_course=False, **fields)
 
 def run_pilot(name:str, cfg, data, epochs:int) -> dict:
     "Train pilot `name` (or reload it) and score its best checkpoint on the validation split."
