@@ -97,7 +97,7 @@ MODELS = {
                            0.05, optimizer='sgd', patience=None, monitor='val_accuracy', val_split=0.1, batch_size=128,
                            tta='flip+shifts', quick_epochs=4, label_smoothing=0.1, mix='mixup',
                            kwargs={'name': 'model5_v2', 'zoom': 0.2}, in_course=False),
-    'model5_long': ModelSpec('model5_compact', 'Model5_Long', "Model 5 long: the first generation's recipe, 60 epochs",
+    'model5_long': ModelSpec('model5_compact', 'Model5_Long', 'Model 5 long: first-generation recipe, 60 epochs',
                              60, 0.05, optimizer='sgd', patience=None, monitor='val_accuracy', val_split=0.1,
                              batch_size=128, tta='flip+shifts', quick_epochs=4, kwargs={'name': 'model5_long'},
                              in_course=False),
