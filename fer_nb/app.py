@@ -193,7 +193,7 @@ APP_DESCRIPTION = (APP_HELP + '. It serves on 127.0.0.1 until Ctrl-C and prints 
 def add_app_args(p):
     "Add the arguments of `fer-nb app` to the argparse parser `p`."
     p.add_argument('--port', type=int, default=0, help='port on 127.0.0.1 (default 0: a free port)')
-    p.add_argument('--model', help='a trained course model (model.keras); default: the shipped Model 5 compact')
+    p.add_argument('--model', help='a trained course model (model.keras); default: the shipped model')
     return p
 
 def app_command(a, stop=None) -> tuple:

@@ -31,7 +31,7 @@ def _check(m, name:str):
     return m
 
 # %% ../nbs/10_predict.ipynb #ad79eae4
-def load_model(model=None # None: the shipped Model 5 compact; a course `model.keras` path; or a Keras model
+def load_model(model=None # None: the shipped model; a course `model.keras` path; or a Keras model
               ) -> tuple:
     "The Keras model to predict with (calibrated by the temperature recorded beside its file), and its name."
     import keras, fer_nb.models, fer_nb.pretrained  # fer_nb.models registers the custom layers
@@ -247,7 +247,7 @@ class NoImagesProcessed(FerNbError):
 def add_predict_args(p):
     "Add the arguments of `fer-nb predict` to the argparse parser `p`."
     p.add_argument('paths', nargs='+', metavar='PATH', help='image files, or folders searched recursively for images')
-    p.add_argument('--model', help='a trained course model (model.keras); default: the shipped Model 5 compact')
+    p.add_argument('--model', help='a trained course model (model.keras); default: the shipped model')
     p.add_argument('--out', metavar='DIR',
                    help='write annotated copies into DIR (new files: a name already taken gets a number)')
     p.add_argument('--explain', action='store_true', help='with --out, also write a Grad-CAM heatmap copy of each '

@@ -40,9 +40,10 @@ def test_shipped_model_scores_what_its_results_file_records(real_cache, monkeypa
     from fer_nb.pretrained import pretrained, SHIPPED
     rec = json.loads((ROOT/'results'/f'{SHIPPED}.json').read_text())
     d = load_data(Config(mode='full', data=real_source()), verbose=False)
-    acc = float((predict_probs(pretrained(), d.x_test[..., None], 256, tta=rec['tta']).argmax(1) == d.y_test).mean())
+    # plain, one view per face, as `fer-nb predict` classifies; the recorded TTA multiplies the time by its views
+    acc = float((predict_probs(pretrained(), d.x_test[..., None], 256).argmax(1) == d.y_test).mean())
     assert acc >= 0.66
-    assert abs(acc - rec['test_accuracy']) <= 0.005, (acc, rec['test_accuracy'])  # float32 here, bfloat16 in training
+    assert abs(acc - rec['plain_test_accuracy']) <= 0.005, (acc, rec['plain_test_accuracy'])  # float32 here, bf16 trained
 
 def test_the_package_ships_one_model():
     "fer_nb/weights holds the shipped model's weights and calibration record only: a switch of SHIPPED leaves no stale file."

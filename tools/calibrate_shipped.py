@@ -1,4 +1,4 @@
-"""Recompute `fer_nb/weights/model5_compact.json`, the shipped model's calibration record, on the real FER-2013.
+"""Recompute the shipped model's calibration record (`fer_nb/weights/<SHIPPED>.json`) on the real FER-2013.
 
 Run it whenever the shipped weights change: `FER2013_ZIP=path/to/fer2013.zip python tools/calibrate_shipped.py`.
 It fits the temperature on the shipped model's validation split and measures ECE and NLL on validation and test

@@ -8,7 +8,9 @@ The test folder is never evaluated here, so the choice of recipe cannot leak it.
     python tools/pilots.py --data ../shared/data/fer2013.zip --out ../runs/pilots --epochs 15 [--only base ls mixup]
 
 Each pilot trains in `--out/<pilot>/` (an interrupted pilot resumes from its backup; a finished one is reloaded) and
-adds one JSON line to `--out/pilots.jsonl`. Pilots run one after another, never two at once.
+adds one JSON line to `--out/pilots.jsonl`. Pilots run one after another, never two at once. `--publish DIR` merges
+them into `DIR/model5_pilots.json`, keeping the records already there; each record says how its random layers were
+seeded (pilots run before lesson 04's fix gave all of them one shared seed).
 """
 import argparse, dataclasses, json, time
 from pathlib import Path
@@ -25,6 +27,8 @@ PILOTS = {
     'wide': ('widths 48-96-192-384 (4.3M parameters)', {}, {'widths': (48, 96, 192, 384), 'convs': (2, 2, 3, 3)}),
     'zoom': ('random zoom of up to 20%, in or out', {}, {'zoom': 0.2}),
 }
+
+PER_LAYER, SHARED = 'one per layer', 'shared (before the fix of lesson 04)'  # how the random layers were seeded
 
 def pilot_spec(name:str, epochs:int):
     "Model 5 compact's registry entry with pilot `name`'s changes, its own folder and `epochs` epochs."
@@ -63,22 +67,29 @@ def run_pilot(name:str, cfg, data, epochs:int) -> dict:
             'val_18_views': acc(predict_probs(model, sp.x_val, 256, tta='flip+shifts', plain=plain)),
             'train_accuracy_last': round(hist['accuracy'][-1], 4),
             'seconds_per_epoch': round(float(np.median(hist['seconds'])), 1), 'wall_seconds': round(time.time() - t),
-            'precision': cfg.precision, 'seed': cfg.seed, 'hardware': hardware(cfg.precision)}
+            'precision': cfg.precision, 'seed': cfg.seed, 'layer_seeds': PER_LAYER, 'hardware': hardware(cfg.precision)}
+
+def _key(r:dict) -> tuple:
+    "Where a pilot record sorts: the tool's order of pilots, then the older seeding first."
+    return list(PILOTS).index(r['pilot']), r['layer_seeds'] != SHARED
 
 def publish(out:Path, dest:Path) -> Path:
-    "Write the last record of each finished pilot in `out/pilots.jsonl` to `dest/model5_pilots.json`, in PILOTS order."
-    recs = {}
-    for line in (out/'pilots.jsonl').read_text().splitlines():
-        r = json.loads(line)
-        if r['pilot'] in PILOTS: recs[r['pilot']] = r
+    "Merge the last record of each finished pilot in `out/pilots.jsonl` into `dest/model5_pilots.json`, in PILOTS order."
+    f, recs = dest/'model5_pilots.json', {}
+    # records published before are kept: pilots of another results folder, or run before the random layers had a seed each
+    old = json.loads(f.read_text())['pilots'] if f.exists() else []
+    new = [json.loads(line) for line in (out/'pilots.jsonl').read_text().splitlines() if line.strip()]
+    for r in old + new:
+        r = {'layer_seeds': SHARED, **r}
+        if r['pilot'] in PILOTS: recs[r['pilot'], r['layer_seeds']] = r
     # times are left out: pilots were paused (SIGSTOP) for other measurements, and a reloaded pilot records none
-    rows = [{k: v for k, v in recs[n].items() if k not in ('seconds_per_epoch', 'wall_seconds')} for n in PILOTS if n in recs]
+    rows = [{k: v for k, v in r.items() if k not in ('seconds_per_epoch', 'wall_seconds')}
+            for r in sorted(recs.values(), key=_key)]
     doc = {'what': 'short pilot runs of Model 5 compact, one change at a time, judged on the validation split only',
-           'not_run': [n for n in PILOTS if n not in recs],
+           'not_run': [n for n in PILOTS if not any(r['pilot'] == n for r in rows)],
            'command': f"python tools/pilots.py --epochs {rows[0]['epochs'] if rows else '?'} (see its docstring)",
            'data': 'fer2013', 'split': 'validation: 10% of train/, seed 42', 'pilots': rows}
     dest.mkdir(parents=True, exist_ok=True)
-    f = dest/'model5_pilots.json'
     f.write_text(json.dumps(doc, indent=1))
     return f
 

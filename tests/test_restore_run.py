@@ -1,4 +1,4 @@
-"tools/restore_shipped_run.py: the shipped model's run folder, rebuilt from the repository, is one `fit` accepts as finished."
+"tools/restore_run.py: a published run's folder, rebuilt from the repository, is one `fit` accepts as finished."
 import json
 from pathlib import Path
 import numpy as np
@@ -7,25 +7,28 @@ from conftest import load_tool
 
 ROOT = Path(__file__).parents[1]
 
-def _tool(): return load_tool('restore_shipped_run')
+def _tool(): return load_tool('restore_run')
 
-def test_the_restored_run_is_the_shipped_run(tmp_path):
+@pytest.mark.parametrize('name', ['model5_compact', 'model5_long'])  # the first generation; the shipped model
+def test_the_restored_run_is_the_published_run(tmp_path, name):
+    import keras
     from fer_nb.config import Config, MODELS, dtype_policy
     from fer_nb.course import build
-    from fer_nb.pretrained import pretrained
+    from fer_nb.pretrained import SHIPPED, pretrained
     from fer_nb.training import _finished
-    tool, rec = _tool(), json.loads((ROOT/'results'/'model5_compact.json').read_text())
-    out = tool.restore(tmp_path)
-    assert out == tmp_path/MODELS['model5_compact'].folder
+    tool, rec = _tool(), json.loads((ROOT/'results'/f'{name}.json').read_text())
+    out = tool.restore(tmp_path, name)
+    assert out == tmp_path/MODELS[name].folder
     run = json.loads((out/'run.json').read_text())
     assert json.loads((out/'fit.json').read_text()) == {**run, 'epochs_run': rec['epochs_run']}
     assert (run['precision'], run['n_train'], run['n_val'], run['seed']) == (rec['precision'], 25_839, 2_870, 42)
     with dtype_policy('float32'):
-        m = build('model5_compact', Config(mode='full'), weights=None)
+        m = build(name, Config(mode='full'), weights=None)
         assert _finished(out, run, m)  # what `train` checks before it would train: these settings, a checkpoint
-        assert tool.run_settings('model5_compact', {**rec, 'precision': 'float32'}) != run  # the record decides
+        assert tool.run_settings(name, {**rec, 'precision': 'float32'}) != run  # the record decides
         x = np.random.default_rng(0).integers(0, 256, (4, 48, 48, 1)).astype('uint8')
-        np.testing.assert_array_equal(m.predict(x, verbose=0), pretrained().predict(x, verbose=0))
+        kept = pretrained() if name == SHIPPED else keras.saving.load_model(ROOT/'weights'/f'{name}.keras')
+        np.testing.assert_array_equal(m.predict(x, verbose=0), kept.predict(x, verbose=0))
 
 def test_it_never_writes_over_a_run_and_names_what_is_missing(tmp_path):
     tool = _tool()
