@@ -49,3 +49,15 @@ def test_the_package_ships_one_model():
     "fer_nb/weights holds the shipped model's weights and calibration record only: a switch of SHIPPED leaves no stale file."
     from fer_nb.pretrained import SHIPPED, pretrained_path
     assert sorted(p.name for p in pretrained_path().parent.iterdir()) == [f'{SHIPPED}.json', f'{SHIPPED}.keras']
+
+def test_the_shipped_weights_say_how_they_were_trained():
+    "Beside the weights, in the installed package: the command, seed, split, epochs and hardware of the shipped run."
+    from fer_nb.calibration import read_record, sha256
+    from fer_nb.pretrained import SHIPPED, pretrained_path
+    rec = read_record(pretrained_path())
+    assert rec['model'] == SHIPPED and rec['weights_sha256'] == sha256(pretrained_path())  # made for these weights
+    run, t = json.loads((ROOT/'results'/f'{SHIPPED}.json').read_text()), rec['training']
+    assert t['command'].startswith(f'fer-nb train {SHIPPED} --mode full') and t['record'] == f'results/{SHIPPED}.json'
+    for k in ('seed', 'n_train', 'n_val', 'epochs_run', 'best_epoch', 'hardware', 'precision', 'plain_test_accuracy'):
+        assert t[k] == run[k], k
+    assert t['train_seconds'] or t['timing_note']  # its time, or why there is none

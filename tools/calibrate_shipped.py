@@ -2,12 +2,33 @@
 
 Run it whenever the shipped weights change: `FER2013_ZIP=path/to/fer2013.zip python tools/calibrate_shipped.py`.
 It fits the temperature on the shipped model's validation split and measures ECE and NLL on validation and test
-(see nbs/34_calibration.ipynb)."""
+(see nbs/34_calibration.ipynb). The record also carries how the shipped run was trained (`training`: the command,
+seed, split, epochs, hardware and time, from its published record `results/<SHIPPED>.json`), so the file beside the
+weights in an installed package says where they came from."""
 import json, sys
+from pathlib import Path
 from fer_nb.calibration import calibrate_shipped, record_path
-from fer_nb.pretrained import pretrained_path
+from fer_nb.pretrained import SHIPPED, pretrained_path
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAINING = ('seed', 'data', 'n_train', 'n_val', 'n_test', 'selection', 'epochs_run', 'best_epoch', 'train_seconds',
+            'seconds_per_epoch', 'timing_note', 'hardware', 'precision', 'backend', 'keras_version', 'date', 'params',
+            'plain_test_accuracy', 'test_accuracy', 'tta')
+
+def training_record(name:str=SHIPPED, repo=ROOT) -> dict:
+    "How the run of `name` was trained, from its published record: the command and the fields in `TRAINING`."
+    f = Path(repo)/'results'/f'{name}.json'
+    if not f.is_file(): raise SystemExit(f"{f} is missing: publish the shipped run's record before calibrating it")
+    rec = json.loads(f.read_text())
+    if not rec.get('result'): raise SystemExit(f"{f} is not a full-mode result on FER-2013")
+    seed = '' if rec['seed'] == 42 else f" --seed {rec['seed']}"
+    return {'command': f"fer-nb train {name} --mode full --data fer2013.zip{seed}", 'record': f'results/{name}.json',
+            **{k: rec.get(k) for k in TRAINING}}
 
 if __name__ == '__main__':
-    rec = calibrate_shipped(sys.argv[1] if len(sys.argv) > 1 else None)
+    training = training_record()  # before the minutes of calibration: a missing record stops it at once
+    rec = {**calibrate_shipped(sys.argv[1] if len(sys.argv) > 1 else None), 'training': training}
+    out = record_path(pretrained_path())
+    out.write_text(json.dumps(rec, indent=1) + '\n')
     print(json.dumps(rec, indent=1))
-    print(f"written to {record_path(pretrained_path())}", file=sys.stderr)
+    print(f"written to {out}", file=sys.stderr)
