@@ -152,8 +152,10 @@ def calibration_record(model, sp, batch_size:int=256) -> dict:
 
 # %% ../nbs/34_calibration.ipynb #fe12b723
 def calibrate_shipped(source=None, # FER-2013 folder or archive (default: FER2013_DIR, FER2013_ZIP, cache, Kaggle)
-                      dest=None) -> dict:
-    "Fit and measure the shipped model's temperature on FER-2013 and write its record (default: beside the weights)."
+                      dest=None, # where to write the record (default: beside the weights)
+                      training:dict|None=None # how the shipped run was trained, kept in the record as `training`
+                     ) -> dict:
+    "Fit and measure the shipped model's temperature on FER-2013 and write its record."
     import datetime
     from fer_nb.config import Config, MODELS
     from fer_nb.data import prepare
@@ -169,7 +171,8 @@ def calibrate_shipped(source=None, # FER-2013 folder or archive (default: FER201
            **calibration_record(pretrained(), prepare(data, cfg, split)),
            'validation_split': f"{split:.0%} of train/, stratified, seed {cfg.seed} (fer_nb.data.prepare)",
            'data': data.source, 'keras_version': keras.__version__, 'backend': keras.backend.backend(),
-           'date': datetime.date.today().isoformat(), 'command': 'python tools/calibrate_shipped.py'}
+           'date': datetime.date.today().isoformat(), 'command': 'python tools/calibrate_shipped.py',
+           **({'training': training} if training else {})}
     out = Path(dest) if dest is not None else record_path(pretrained_path())
     out.write_text(json.dumps(rec, indent=1) + '\n')
     return rec

@@ -28,5 +28,11 @@ def test_publish_merges_with_the_records_already_published(tmp_path):
                                          + json.dumps(rec('zoom', 0.65, layer_seeds=m.PER_LAYER)) + '\n')
     doc = json.loads(m.publish(tmp_path, dest).read_text())
     got = [(r['pilot'], r['layer_seeds'], r['val_plain']) for r in doc['pilots']]
-    assert got == [('base', m.SHARED, 0.6), ('base', m.PER_LAYER, 0.7), ('se', m.SHARED, 0.5), ('zoom', m.PER_LAYER, 0.65)]
+    assert got == [('base', m.SHARED, 0.6), ('base', m.PER_LAYER, 0.7), ('se', m.SHARED, 0.5),
+                   ('zoom', m.PER_LAYER, 0.65)]
     assert 'zoom' not in doc['not_run'] and 'se' not in doc['not_run'] and 'wide' in doc['not_run']
+
+def test_a_broken_record_file_is_named(tmp_path):
+    import pytest
+    (tmp_path/'pilots.jsonl').write_text('{"pilot": "base", "chan\n')  # a line cut short by a kill
+    with pytest.raises(SystemExit, match='pilots.jsonl: not a pilot record file'): _tool().publish(tmp_path, tmp_path)

@@ -28,8 +28,9 @@ def test_a_built_wheel_carries_the_weights(tmp_path):
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     names = zipfile.ZipFile(next(tmp_path.glob('fer_nb-*.whl'))).namelist()
-    assert f'fer_nb/weights/{SHIPPED}.keras' in names
-    assert f'fer_nb/weights/{SHIPPED}.json' in names  # its calibration record (fer_nb.calibration)
+    # the shipped weights and their calibration record (fer_nb.calibration), and no other model
+    shipped = {f'fer_nb/weights/{SHIPPED}.{x}' for x in ('keras', 'json')}
+    assert {n for n in names if n.startswith('fer_nb/weights/')} == shipped
 
 @pytest.mark.skipif(not real_source(), reason='set FER2013_ZIP or FER2013_DIR to test on the real FER-2013')
 def test_shipped_model_scores_what_its_results_file_records(real_cache, monkeypatch):
@@ -43,7 +44,7 @@ def test_shipped_model_scores_what_its_results_file_records(real_cache, monkeypa
     # plain, one view per face, as `fer-nb predict` classifies; the recorded TTA multiplies the time by its views
     acc = float((predict_probs(pretrained(), d.x_test[..., None], 256).argmax(1) == d.y_test).mean())
     assert acc >= 0.66
-    assert abs(acc - rec['plain_test_accuracy']) <= 0.005, (acc, rec['plain_test_accuracy'])  # float32 here, bf16 trained
+    assert abs(acc - rec['plain_test_accuracy']) <= 0.005, (acc, rec['plain_test_accuracy'])  # float32; bf16 trained
 
 def test_the_package_ships_one_model():
     "fer_nb/weights holds the shipped model's weights and calibration record only: a switch of SHIPPED leaves no stale file."
@@ -55,9 +56,26 @@ def test_the_shipped_weights_say_how_they_were_trained():
     from fer_nb.calibration import read_record, sha256
     from fer_nb.pretrained import SHIPPED, pretrained_path
     rec = read_record(pretrained_path())
+    assert 'training' in rec, 'remake the record with `python tools/calibrate_shipped.py`'
     assert rec['model'] == SHIPPED and rec['weights_sha256'] == sha256(pretrained_path())  # made for these weights
     run, t = json.loads((ROOT/'results'/f'{SHIPPED}.json').read_text()), rec['training']
-    assert t['command'].startswith(f'fer-nb train {SHIPPED} --mode full') and t['record'] == f'results/{SHIPPED}.json'
+    assert f'fer-nb train {SHIPPED} --mode full' in t['command'] and t['record'] == f'results/{SHIPPED}.json'
     for k in ('seed', 'n_train', 'n_val', 'epochs_run', 'best_epoch', 'hardware', 'precision', 'plain_test_accuracy'):
         assert t[k] == run[k], k
     assert t['train_seconds'] or t['timing_note']  # its time, or why there is none
+
+def test_training_record_names_its_run_and_refuses_what_is_not_a_result(tmp_path):
+    from conftest import load_tool
+    tool, res = load_tool('calibrate_shipped'), tmp_path/'results'
+    res.mkdir()
+    with pytest.raises(SystemExit, match='missing'): tool.training_record('m', tmp_path)
+    run = {'result': True, 'mode': 'full', 'data': 'fer2013', 'seed': 7, 'precision': 'float32', 'epochs_run': 3}
+    (res/'m.json').write_text(json.dumps(run))
+    t = tool.training_record('m', tmp_path)
+    assert t['command'] == 'FER_NB_PRECISION=float32 fer-nb train m --mode full --data fer2013.zip --seed 7'
+    assert (t['record'], t['epochs_run'], t['seed']) == ('results/m.json', 3, 7)
+    for bad in ({**run, 'mode': 'quick'}, {**run, 'data': 'synthetic'}, {**run, 'result': False}):
+        (res/'m.json').write_text(json.dumps(bad))
+        with pytest.raises(SystemExit, match='not a full-mode result'): tool.training_record('m', tmp_path)
+    (res/'m.json').write_text('{"result": tr')
+    with pytest.raises(SystemExit, match='m.json: not a JSON record'): tool.training_record('m', tmp_path)

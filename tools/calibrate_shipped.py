@@ -19,16 +19,16 @@ def training_record(name:str=SHIPPED, repo=ROOT) -> dict:
     "How the run of `name` was trained, from its published record: the command and the fields in `TRAINING`."
     f = Path(repo)/'results'/f'{name}.json'
     if not f.is_file(): raise SystemExit(f"{f} is missing: publish the shipped run's record before calibrating it")
-    rec = json.loads(f.read_text())
-    if not rec.get('result'): raise SystemExit(f"{f} is not a full-mode result on FER-2013")
-    seed = '' if rec['seed'] == 42 else f" --seed {rec['seed']}"
-    return {'command': f"fer-nb train {name} --mode full --data fer2013.zip{seed}", 'record': f'results/{name}.json',
-            **{k: rec.get(k) for k in TRAINING}}
+    try: rec = json.loads(f.read_text())
+    except ValueError as e: raise SystemExit(f"{f}: not a JSON record ({e})")
+    if not (rec.get('result') and rec.get('mode') == 'full' and rec.get('data') == 'fer2013'):
+        raise SystemExit(f"{f} is not a full-mode result on FER-2013")
+    seed = '' if rec['seed'] == 42 else f" --seed {rec['seed']}"  # 42: the command's default
+    cmd = f"FER_NB_PRECISION={rec['precision']} fer-nb train {name} --mode full --data fer2013.zip{seed}"
+    return {'command': cmd, 'record': f'results/{name}.json', **{k: rec.get(k) for k in TRAINING}}
 
 if __name__ == '__main__':
     training = training_record()  # before the minutes of calibration: a missing record stops it at once
-    rec = {**calibrate_shipped(sys.argv[1] if len(sys.argv) > 1 else None), 'training': training}
-    out = record_path(pretrained_path())
-    out.write_text(json.dumps(rec, indent=1) + '\n')
+    rec = calibrate_shipped(sys.argv[1] if len(sys.argv) > 1 else None, training=training)
     print(json.dumps(rec, indent=1))
-    print(f"written to {out}", file=sys.stderr)
+    print(f"written to {record_path(pretrained_path())}", file=sys.stderr)

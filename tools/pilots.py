@@ -69,16 +69,21 @@ def run_pilot(name:str, cfg, data, epochs:int) -> dict:
             'seconds_per_epoch': round(float(np.median(hist['seconds'])), 1), 'wall_seconds': round(time.time() - t),
             'precision': cfg.precision, 'seed': cfg.seed, 'layer_seeds': PER_LAYER, 'hardware': hardware(cfg.precision)}
 
+def _read(f:Path, parse):
+    "`parse` of file `f`'s text; a file that does not parse is a one-line error naming it."
+    try: return parse(f.read_text())
+    except (ValueError, KeyError, TypeError) as e: raise SystemExit(f"{f}: not a pilot record file ({e!r})")
+
 def _key(r:dict) -> tuple:
     "Where a pilot record sorts: the tool's order of pilots, then the older seeding first."
     return list(PILOTS).index(r['pilot']), r['layer_seeds'] != SHARED
 
 def publish(out:Path, dest:Path) -> Path:
-    "Merge the last record of each finished pilot in `out/pilots.jsonl` into `dest/model5_pilots.json`, in PILOTS order."
+    "Merge the last record of each finished pilot in `out/pilots.jsonl` into `dest/model5_pilots.json` (PILOTS order)."
     f, recs = dest/'model5_pilots.json', {}
-    # records published before are kept: pilots of another results folder, or run before the random layers had a seed each
-    old = json.loads(f.read_text())['pilots'] if f.exists() else []
-    new = [json.loads(line) for line in (out/'pilots.jsonl').read_text().splitlines() if line.strip()]
+    # records published before are kept: pilots of another results folder, or pilots whose random layers shared a seed
+    old = _read(f, lambda t: json.loads(t)['pilots']) if f.exists() else []
+    new = _read(out/'pilots.jsonl', lambda t: [json.loads(line) for line in t.splitlines() if line.strip()])
     for r in old + new:
         r = {'layer_seeds': SHARED, **r}
         if r['pilot'] in PILOTS: recs[r['pilot'], r['layer_seeds']] = r

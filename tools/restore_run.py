@@ -37,9 +37,9 @@ def run_settings(name:str, rec:dict) -> dict:
     return run
 
 def published_weights(name:str, repo=ROOT) -> Path:
-    "Where `repo` keeps the float32 weights of `name`'s published run: in the package if it ships, else in weights/."
-    from fer_nb.pretrained import SHIPPED, pretrained_path
-    return pretrained_path() if name == SHIPPED else Path(repo)/'weights'/f'{name}.keras'
+    "Where `repo` keeps the float32 weights of `name`'s published run: in its package if it ships, else in weights/."
+    from fer_nb.pretrained import SHIPPED
+    return Path(repo)/('fer_nb/weights' if name == SHIPPED else 'weights')/f'{name}.keras'
 
 def restore(results, name:str='model5_compact', repo=ROOT, weights=None) -> Path:
     "Write the finished run folder of `name` under `results` from `repo`'s record, log and `published_weights`."
