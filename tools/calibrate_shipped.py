@@ -8,6 +8,7 @@ weights in an installed package says where they came from."""
 import json, sys
 from pathlib import Path
 from fer_nb.calibration import calibrate_shipped, record_path
+from fer_nb.config import is_result
 from fer_nb.pretrained import SHIPPED, pretrained_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ def training_record(name:str=SHIPPED, repo=ROOT) -> dict:
     if not f.is_file(): raise SystemExit(f"{f} is missing: publish the shipped run's record before calibrating it")
     try: rec = json.loads(f.read_text())
     except ValueError as e: raise SystemExit(f"{f}: not a JSON record ({e})")
-    if not (rec.get('result') and rec.get('mode') == 'full' and rec.get('data') == 'fer2013'):
+    if not (rec.get('result') and is_result(rec.get('mode'), rec.get('data'))):
         raise SystemExit(f"{f} is not a full-mode result on FER-2013")
     seed = '' if rec['seed'] == 42 else f" --seed {rec['seed']}"  # 42: the command's default
     cmd = f"FER_NB_PRECISION={rec['precision']} fer-nb train {name} --mode full --data fer2013.zip{seed}"
