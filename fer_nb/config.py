@@ -101,6 +101,10 @@ MODELS = {
                              60, 0.05, optimizer='sgd', patience=None, monitor='val_accuracy', val_split=0.1,
                              batch_size=128, tta='flip+shifts', quick_epochs=4, kwargs={'name': 'model5_long'},
                              in_course=False),
+    'model5_long100': ModelSpec('model5_compact', 'Model5_Long100', 'Model 5 long: first-generation recipe, 100 epochs',
+                                100, 0.05, optimizer='sgd', patience=None, monitor='val_accuracy', val_split=0.1,
+                                batch_size=128, tta='flip+shifts', quick_epochs=4, kwargs={'name': 'model5_long100'},
+                                in_course=False),
     'model5': ModelSpec('model5', 'Model5', 'Model 5: from scratch, GPU recipe', 120, 0.05, optimizer='sgd',
                         patience=None, monitor='val_accuracy', val_split=0.1, batch_size=64, tta=True),
 }

@@ -9,7 +9,7 @@ ROOT = Path(__file__).parents[1]
 
 def _tool(): return load_tool('restore_run')
 
-@pytest.mark.parametrize('name', ['model5_compact', 'model5_long'])  # the first generation; the shipped model
+@pytest.mark.parametrize('name', ['model5_compact', 'model5_long', 'model5_long100'])  # the shipped model is model5_long
 def test_the_restored_run_is_the_published_run(tmp_path, name):
     import keras
     from fer_nb.config import Config, MODELS, dtype_policy
